@@ -1,0 +1,1 @@
+"""bitsota pool_monitor package."""

@@ -1,0 +1,1 @@
+"""bitsota scripts package."""

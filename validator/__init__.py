@@ -1,0 +1,1 @@
+"""bitsota validator package."""
