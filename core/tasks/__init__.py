@@ -1,0 +1,1 @@
+"""Task registry, recipes and suites (algorithm.md §8, §10, §11)."""
