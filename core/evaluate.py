@@ -1,0 +1,97 @@
+"""The evaluation dispatcher: one entry point over the compiled and the canonical evaluators (§6, §17).
+
+`BITSOTA_EVALUATOR` picks the evaluator: `auto` (default: the compiled one when it is available, else the
+canonical interpreter), `fast` (an error when it is not available) or `canonical`. Both are bit-identical.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from core import interpreter
+from core.program import OP_KINDS, PHASES, Op, Program, address_kind
+from core.scoring import task_score
+from core.tasks.base import TaskData
+
+EVALUATORS = ("auto", "fast", "canonical")
+
+
+class EvaluatorUnavailable(RuntimeError):
+    """BITSOTA_EVALUATOR=fast was asked for but the compiled evaluator cannot be loaded."""
+
+
+def fast_available() -> bool:
+    try:
+        from core import fast
+    except ImportError:
+        return False
+    return bool(fast.available())
+
+
+def selected_evaluator(choice: str | None = None) -> str:
+    """"fast" or "canonical", from `choice` or else BITSOTA_EVALUATOR (auto|fast|canonical)."""
+    raw = choice if choice is not None else os.environ.get("BITSOTA_EVALUATOR", "auto")
+    name = raw.strip().lower() or "auto"
+    if name not in EVALUATORS:
+        raise ValueError(f"BITSOTA_EVALUATOR must be one of {', '.join(EVALUATORS)}, not {raw!r}")
+    if name == "canonical":
+        return "canonical"
+    if fast_available():
+        return "fast"
+    if name == "fast":
+        raise EvaluatorUnavailable("BITSOTA_EVALUATOR=fast but the compiled evaluator (core.fast) is not available")
+    return "canonical"
+
+
+def predict_tasks(
+    program: Program,
+    tasks: Sequence[TaskData],
+    eval_seeds: Sequence[int],
+    epochs: int = 1,
+    evaluator: str | None = None,
+) -> list[np.ndarray | None]:
+    """Validation predictions per task, in suite order; None for a failed evaluation."""
+    if len(tasks) != len(eval_seeds):
+        raise ValueError(f"{len(tasks)} tasks but {len(eval_seeds)} eval seeds")
+    if selected_evaluator(evaluator) == "fast":
+        from core import fast
+
+        return list(fast.run_tasks(program, tasks, eval_seeds, epochs))
+    return [interpreter.run_task(program, task, seed, epochs) for task, seed in zip(tasks, eval_seeds)]
+
+
+def evaluate_tasks(
+    program: Program,
+    tasks: Sequence[TaskData],
+    eval_seeds: Sequence[int],
+    epochs: int = 1,
+    evaluator: str | None = None,
+) -> list[float]:
+    """Task scores (§7) in suite order, −inf for a failed evaluation."""
+    predictions = predict_tasks(program, tasks, eval_seeds, epochs, evaluator)
+    return [task_score(pred, task) for pred, task in zip(predictions, tasks)]
+
+
+def instruction_elements(ins, program: Program) -> int:
+    """Elements one execution of an instruction touches: n^rank of its largest register, 0 if skipped."""
+    if interpreter.is_skipped(ins, program):
+        return 0
+    if ins.op == Op.CONST_VEC:
+        return 1
+    arg1_kind, arg2_kind, _ = OP_KINDS[Op(ins.op)]
+    used = [ins.dest] + [addr for addr, kind in ((ins.arg1, arg1_kind), (ins.arg2, arg2_kind)) if kind is not None]
+    rank = max(interpreter.RANK[address_kind(addr)] for addr in used)
+    return program.vector_dim**rank
+
+
+def estimate_work(program: Program, tasks: Sequence[TaskData], epochs: int = 1) -> int:
+    """Element operations of evaluating `program` on every task: the work budget of §10."""
+    setup, predict, learn = (sum(instruction_elements(ins, program) for ins in program.phase(p)) for p in PHASES)
+    total = 0
+    for task in tasks:
+        train, val = epochs * len(task.X_train), len(task.X_val)
+        total += setup + train * (predict + learn) + val * predict
+    return total
