@@ -34,6 +34,9 @@ class BatchProcessor:
     task_id: str | None = None
     blacklist_cutoff: float = 0.1
     metrics: MetricsLogger | None = None
+    default_threshold: float = 0.0
+    submit_votes: bool = True
+    on_best: Callable[[str, float], Any] | None = None
     counters: Counters = field(default_factory=Counters)
     seen: set[tuple[str, str]] = field(default_factory=set)
     sota: float | None = None
@@ -41,24 +44,30 @@ class BatchProcessor:
     def stats_line(self) -> str:
         return stats_line(self.counters, len(self.seen), self.sota)
 
-    def poll_once(self) -> None:
+    def poll_once(self) -> bool:
+        """One poll; False when the relay gave nothing usable (a failure or a null body)."""
         rows = self.client.fetch_results(self.limit, self.task_id)
         self.counters.polls += 1
+        if rows is None:
+            return False
         if not rows:
-            return
+            return True
         if not isinstance(rows, list):
             logger.warning("Unexpected relay /results payload type=%s", type(rows).__name__)
-            return
+            return False
         self.counters.fetched += len(rows)
         self.process_batch(rows)
+        return True
 
     def process_batch(self, rows: list) -> None:
         started = time.monotonic()
         threshold = self.client.fetch_sota_threshold()
-        self.sota = threshold = 0.0 if threshold is None else threshold
+        self.sota = threshold = self.default_threshold if threshold is None else threshold
         candidates = [c for c in (self._process_row(row, threshold) for row in rows) if c is not None]
         best = _best(candidates)
-        if best is not None and best.score > threshold:
+        if best is not None and self.on_best:
+            self.on_best(submission.text_field(best.row, "miner_hotkey"), best.score)
+        if best is not None and best.score > threshold and self.submit_votes:
             self._vote(best, threshold)
         if self.metrics:
             self.metrics.evaluation_batch(num_evaluations=len(rows), total_seconds=time.monotonic() - started,
@@ -66,6 +75,32 @@ class BatchProcessor:
 
     def _process_row(self, row: Any, threshold: float) -> Candidate | None:
         """Steps 2.1-2.11 for one row; the passed candidate, if any."""
+        key = self._admit(row, threshold)
+        if key is None:
+            return None
+        if not submission.miner_signature_ok(row):
+            self._remember(key)
+            self.counters.sig_fail += 1
+            self._record(row, 0.0, threshold, "failed_validation", submission.claim_or_zero(row["score"]))
+            return None
+        parsed = submission.parse_algorithm_result(row["algorithm_result"])
+        if parsed is None:
+            self._remember(key)
+            self.counters.parse_fail += 1
+            self._record(row, 0.0, threshold, "failed_validation", submission.claim_or_zero(row["score"]))
+            return None
+        try:
+            is_valid, score = self.verify(parsed, threshold)
+        except Exception:
+            logger.exception("Evaluation of %s failed; it will be retried", key[0])
+            self.counters.eval_err += 1
+            return None
+        self._remember(key)
+        self.counters.new += 1
+        return self._judge(row, is_valid, score, threshold)
+
+    def _admit(self, row: Any, threshold: float) -> tuple[str, str] | None:
+        """Steps 2.1-2.3: the row's dedup key when it is complete and not seen before."""
         key = submission.dedup_key(row) if isinstance(row, dict) else None
         if key is None:
             self.counters.invalid += 1
@@ -76,26 +111,10 @@ class BatchProcessor:
         if any(row.get(name) is None for name in ("signature", "score", "algorithm_result")):
             self.counters.invalid += 1
             return None
-        if not submission.miner_signature_ok(row):
-            self.seen.add(key)
-            self.counters.sig_fail += 1
-            self._record(row, 0.0, threshold, "failed_validation", submission.claim_or_zero(row["score"]))
-            return None
-        parsed = submission.parse_algorithm_result(row["algorithm_result"])
-        if parsed is None:
-            self.seen.add(key)
-            self.counters.parse_fail += 1
-            self._record(row, 0.0, threshold, "failed_validation", submission.claim_or_zero(row["score"]))
-            return None
-        try:
-            is_valid, score = self.verify(parsed, threshold)
-        except Exception:
-            logger.exception("Evaluation of %s failed; it will be retried", key[0])
-            self.counters.eval_err += 1
-            return None
+        return key
+
+    def _remember(self, key: tuple[str, str]) -> None:
         self.seen.add(key)
-        self.counters.new += 1
-        return self._judge(row, is_valid, score, threshold)
 
     def _judge(self, row: dict, is_valid: bool, score: float, threshold: float) -> Candidate | None:
         """Steps 2.8-2.11: compare the validator's score with the threshold and with the claim."""

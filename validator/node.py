@@ -1,0 +1,135 @@
+"""`python -m validator.node -c validator_config.yaml`: the validator node (validator.md §9).
+
+It processes relay submissions like the local validator (with the node's differences, §9) and sets chain
+weights through `core.chain`; it needs the `chain` extra (`pip install 'bitsota[chain]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from typing import Any, Sequence
+
+from validator import submission
+from validator.batch import BatchProcessor
+from validator.local_validator import LOG_FORMAT
+
+logger = logging.getLogger("validator.node")
+
+CHAIN_REQUIRED = "the chain extra is required: pip install 'bitsota[chain]'"
+RELAY_MAX_BACKOFF_S = 300.0
+NODE_REQUIRED_FIELDS = ("miner_hotkey", "score", "id", "timestamp_message", "signature", "algorithm_result")
+
+
+class NodeBatchProcessor(BatchProcessor):
+    """§6 with the node's rules: every field truthy, registered miners only, no seen-set."""
+
+    def __init__(self, *args: Any, is_registered: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_registered = is_registered
+
+    def _admit(self, row: Any, threshold: float) -> tuple[str, str] | None:
+        key = submission.dedup_key(row) if isinstance(row, dict) else None
+        if key is None or not all(row.get(name) for name in NODE_REQUIRED_FIELDS):
+            self.counters.invalid += 1
+            return None
+        if not self.is_registered(key[0]):
+            self._record(row, 0.0, threshold, "not_registered", submission.claim_or_zero(row["score"]))
+            return None
+        return key
+
+    def _remember(self, key: tuple[str, str]) -> None:
+        """The node keeps no seen-set: every row is re-evaluated each poll."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m validator.node",
+                                description="BitSota validator node: re-scores relay submissions and sets chain weights "
+                                            "(needs the chain extra).")
+    p.add_argument("-c", "--config", default="validator_config.yaml", help="validator_config.yaml path")
+    p.add_argument("--log-level", default="INFO")
+    return p
+
+
+def poll_relay(processor: BatchProcessor, interval_s: float, stop: threading.Event) -> None:
+    """Poll every `interval_s`, backing off min(interval·2^failures, 300) s after failed polls."""
+    failures = 0
+    while True:
+        try:
+            ok = processor.poll_once()
+        except Exception:
+            logger.exception("Relay poll failed")
+            ok = False
+        failures = 0 if ok else failures + 1
+        if stop.wait(min(interval_s * 2 ** failures, RELAY_MAX_BACKOFF_S)):
+            return
+
+
+def run(config_path: str) -> int:
+    from bittensor_wallet import Wallet
+
+    from core import chain as chain_adapter
+    from core import signing
+    from core.verify import verify_solution_quality
+    from validator.chain_weights import ChainWeights
+    from validator.metrics import MetricsLogger
+    from validator.node_config import load_config
+    from validator.relay_client import RelayClient
+    from validator.weight_managers import StickyBurnSplitManager, make_manager, run_ticks
+
+    config = load_config(config_path)
+    hotkey = signing.load_hotkey(config.wallet_name, config.wallet_hotkey, config.path)
+    wallet = Wallet(name=config.wallet_name, hotkey=config.wallet_hotkey, path=str(signing.hotkey_file(
+        config.wallet_name, config.wallet_hotkey, config.path).parents[2]))
+    weights = ChainWeights(chain_adapter.Chain(config.network), wallet, config.netuid, epoch_length=config.epoch_length,
+                           wait_for_inclusion=config.wait_for_inclusion, wait_for_finalization=config.wait_for_finalization)
+    weights.resync()
+    relay = RelayClient(config.relay_url, hotkey)
+    manager = make_manager(weights, config.capacitorless, relay)
+    metrics = MetricsLogger("validator_node_metrics.log")
+    metrics.session_start()
+    processor = NodeBatchProcessor(
+        client=relay, verify=verify_solution_quality, seen_block=weights.current_block,
+        blacklist_cutoff=config.blacklist_cutoff, metrics=metrics, default_threshold=config.default_threshold,
+        submit_votes=config.capacitorless.submit_sota_votes, is_registered=weights.has_hotkey,
+        on_best=manager.offer_local_winner if isinstance(manager, StickyBurnSplitManager) else None)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    poller = threading.Thread(target=poll_relay, args=(processor, config.relay_poll_interval_s, stop),
+                              name="relay-poller", daemon=True)
+    poller.start()
+    logger.info("Validator node started netuid=%d network=%s hotkey=%s mode=%s", config.netuid, config.network,
+                hotkey.ss58_address, config.capacitorless.mode)
+    try:
+        run_ticks(manager.tick, config.capacitorless.poll_interval_s, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        stop.set()
+        logger.info("Validator node stopped (%s)", processor.stats_line())
+        metrics.session_end()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, force=True)
+    from core import chain as chain_adapter
+    from core.signing import SigningError
+    from validator.node_config import ConfigError
+
+    if not chain_adapter.available():
+        print(CHAIN_REQUIRED, file=sys.stderr)
+        return 2
+    try:
+        return run(args.config)
+    except (ConfigError, SigningError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
