@@ -96,9 +96,9 @@ def _raise_stop(signum, frame) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    hotkey = _load_hotkey(args)
     from core.verify import verify_solution_quality
 
-    hotkey = _load_hotkey(args)
     metrics = MetricsLogger(args.metrics_log) if args.metrics_log else None
     if metrics:
         metrics.session_start()
