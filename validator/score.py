@@ -1,0 +1,8 @@
+"""`python -m validator.score`: score a DSL file as a validator would (implemented in core.verify)."""
+
+import sys
+
+from core.verify import main
+
+if __name__ == "__main__":
+    sys.exit(main())
