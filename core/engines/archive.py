@@ -221,7 +221,8 @@ def archive_mutation(rng: np.random.Generator, program: Program) -> None:
         if len(instructions) < program.capacity(phase):
             instructions.append(random_instruction(rng, program))
         elif instructions:
-            instructions[int(rng.integers(len(instructions)))] = random_instruction(rng, program)
+            index = int(rng.integers(len(instructions)))
+            instructions[index] = random_instruction(rng, program)
     elif r < 0.9:
         index = int(rng.integers(len(instructions)))
         instructions[index] = mutate_component(rng, program, instructions[index])
