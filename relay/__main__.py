@@ -1,0 +1,151 @@
+"""`python -m relay`: parse the flags, validate settings, migrate, then serve with one uvicorn worker (§2)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+from typing import MutableMapping
+
+import uvicorn
+
+from core import chain
+from relay import __version__
+from relay.app import SQLITE_HINT, create_app, prepare_database
+from relay.db import Database
+from relay.migrate import SchemaTooNew
+from relay.settings import Settings, SettingsError, load_settings, masked_url, sqlite_path
+
+log = logging.getLogger("relay")
+LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+GRACEFUL_SHUTDOWN_S = 10
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m relay", description="bitsota relay service")
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8002)
+    parser.add_argument("--test", action="store_true", help="test mode: any signed validator, no invite codes")
+    parser.add_argument("--database-url", help="overrides DATABASE_URL")
+    parser.add_argument("--admin-token", help="overrides ADMIN_AUTH_TOKEN")
+    parser.add_argument("--test-invite-code", help="the test invite code (only with --test)")
+    parser.add_argument("--log-level", help="overrides RELAY_LOG_LEVEL")
+    parser.add_argument("--migrate-only", action="store_true", help="apply the database migrations and exit")
+    parser.add_argument("--version", action="version", version=f"bitsota relay {__version__}")
+    return parser.parse_args(argv)
+
+
+def apply_flags(args: argparse.Namespace, env: MutableMapping[str, str]) -> None:
+    """Start-up steps 1 and 2: flags override the environment; --test forces test mode."""
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    if args.admin_token:
+        env["ADMIN_AUTH_TOKEN"] = args.admin_token
+    if args.log_level:
+        env["RELAY_LOG_LEVEL"] = args.log_level
+    if args.test:
+        env["BITSOTA_TEST_MODE"] = "1"
+        if args.test_invite_code:
+            env["BITSOTA_TEST_INVITE_CODE"] = args.test_invite_code
+
+
+def configure_logging(settings: Settings) -> None:
+    formatter = logging.Formatter(LOG_FORMAT)
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if settings.log_file:
+        Path(settings.log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                settings.log_file, maxBytes=settings.log_max_bytes, backupCount=settings.log_backup_count
+            )
+        )
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        log.addHandler(handler)
+    log.setLevel(settings.log_level)
+    log.propagate = False
+
+
+def check_startable(settings: Settings) -> str | None:
+    """Why the relay cannot start with these settings (step 4 and the chain extra), or None."""
+    path = sqlite_path(settings.database_url)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"cannot create the database directory {path.parent}: {exc}; {SQLITE_HINT}"
+        if path.exists() and not os.access(path, os.W_OK):
+            return f"database file {path} is not writable; {SQLITE_HINT}"
+    if not settings.test_mode and settings.allowlist_mode == "metagraph" and not chain.available():
+        return (
+            "the validator allowlist needs the chain: "
+            f"{chain.INSTALL_HINT} (or set RELAY_ALLOWLIST_MODE=static, or use --test)"
+        )
+    return None
+
+
+async def _prepare(settings: Settings) -> None:
+    database = Database(settings)
+    try:
+        await prepare_database(database, settings)
+    finally:
+        await database.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a caught SIGTERM/SIGINT after its graceful shutdown; the relay exits 0 instead."""
+
+    def handle_exit(self, sig, frame) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    apply_flags(args, os.environ)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"relay: {exc}", file=sys.stderr)
+        return 2
+    problem = check_startable(settings)
+    if problem:
+        print(f"relay: {problem}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    for warning in settings.warnings:
+        log.warning(warning)
+    try:
+        asyncio.run(_prepare(settings))
+    except SchemaTooNew as exc:
+        print(f"relay: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the database is unreachable or unusable: one clear line, not a traceback
+        print(f"relay: cannot prepare the database {masked_url(settings.database_url)}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    if args.migrate_only:
+        log.info("migrations applied to %s", masked_url(settings.database_url))
+        return 0
+    config = uvicorn.Config(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        workers=1,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
+    log.info(
+        "Relay listening on http://%s:%s test_mode=%s db=%s",
+        args.host, args.port, settings.test_mode, masked_url(settings.database_url),
+    )
+    _Server(config).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

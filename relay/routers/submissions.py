@@ -1,0 +1,136 @@
+"""Miner submissions (§5.2) and the validators' view of them (§5.4 /results)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from relay.auth import MinerHotkey, ValidatorHotkey
+from relay.models import BlacklistVote, InvitationCode, MiningResult, utcnow
+from relay.schemas import MiningResultItem, SolutionSubmission, SubmissionAccepted, is_hotkey_format
+from relay.sota import global_sota_row
+from relay.state import RelayState, get_state
+
+router = APIRouter()
+
+
+def solution_hash(algorithm_result: dict) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, default separators) used for duplicate detection."""
+    return hashlib.sha256(json.dumps(algorithm_result, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+async def has_invitation(session: AsyncSession, hotkey: str) -> bool:
+    found = await session.execute(select(InvitationCode.id).where(InvitationCode.miner_hotkey == hotkey))
+    return found.first() is not None
+
+
+async def blacklist_votes(session: AsyncSession, miner: str) -> int:
+    query = select(func.count(func.distinct(BlacklistVote.validator_hotkey))).where(BlacklistVote.miner_hotkey == miner)
+    return (await session.execute(query)).scalar_one()
+
+
+def _check_claim(state: RelayState, hotkey: str, solution: SolutionSubmission) -> None:
+    """Steps 5 to 7 of §5.2: rate limit, duplicate check, then record the attempt."""
+    now = time.time()
+    limit = state.settings.max_submissions_per_hour
+    if limit > 0 and state.recent.submissions_last_hour(hotkey, now) >= limit:
+        raise HTTPException(429, f"Rate limit exceeded. Max {limit} submissions per hour")
+    digest = solution_hash(solution.algorithm_result)
+    if state.recent.is_duplicate(digest, now):
+        raise HTTPException(400, "Duplicate solution submitted within 5 minutes")
+    state.recent.record(hotkey, digest, now, track_rate=limit > 0)
+
+
+async def _upsert_result(session: AsyncSession, row: dict) -> str:
+    """One row per miner: INSERT … ON CONFLICT (miner_hotkey) DO UPDATE, keeping the existing id."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    changed = {key: value for key, value in row.items() if key != "id"}
+    statement = (
+        dialect.insert(MiningResult)
+        .values(**row)
+        .on_conflict_do_update(index_elements=["miner_hotkey"], set_=changed)
+        .returning(MiningResult.id)
+    )
+    return (await session.execute(statement)).scalar_one()
+
+
+@router.post("/submit_solution", response_model=SubmissionAccepted)
+async def submit_solution(
+    request: Request, solution: SolutionSubmission, hotkey: MinerHotkey
+) -> SubmissionAccepted:
+    state = get_state(request)
+    score = solution.score
+    if score is None:
+        raise HTTPException(400, "score is required")
+    if not math.isfinite(score):
+        raise HTTPException(400, "score must be a finite number")
+    async with state.db.write(conflict="Conflict: result id already exists, retry") as session:
+        if not state.settings.test_mode and not await has_invitation(session, hotkey):
+            raise HTTPException(403, "Please register your invitation code first")
+        _check_claim(state, hotkey, solution)
+        if await blacklist_votes(session, hotkey) >= state.settings.blacklist_consensus:
+            raise HTTPException(403, "Miner is blacklisted")
+        current = (await global_sota_row(session)).sota_value
+        if score < current:
+            raise HTTPException(400, f"Score {score} is below the SOTA threshold of {current}")
+        now = utcnow()
+        result_id = await _upsert_result(
+            session,
+            {
+                "id": hashlib.sha256(f"{hotkey}:{solution.task_id}:{int(time.time())}".encode()).hexdigest()[:16],
+                "miner_hotkey": hotkey,
+                "task_id": solution.task_id,
+                "algorithm_result": json.dumps(solution.algorithm_result),
+                "score": score,
+                "signature": request.headers["x-signature"],
+                "timestamp_message": request.headers["x-timestamp"],
+                "timestamp": now,
+            },
+        )
+    return SubmissionAccepted(result_id=result_id)
+
+
+def _results_query():
+    return select(MiningResult, InvitationCode.coldkey_address).outerjoin(
+        InvitationCode, InvitationCode.miner_hotkey == MiningResult.miner_hotkey
+    )
+
+
+def _items(rows) -> list[MiningResultItem]:
+    return [
+        MiningResultItem.model_validate(result).model_copy(update={"coldkey_address": coldkey})
+        for result, coldkey in rows
+    ]
+
+
+@router.get("/results", response_model=list[MiningResultItem])
+async def results(
+    request: Request, hotkey: ValidatorHotkey, limit: int = 256, task_id: str | None = None
+) -> list[MiningResultItem]:
+    if not is_hotkey_format(hotkey):
+        raise HTTPException(400, "Invalid validator hotkey format")
+    state = get_state(request)
+    limit = min(max(limit, 1), state.settings.results_max_limit)
+    query = _results_query().order_by(MiningResult.timestamp.desc(), MiningResult.id.desc()).limit(limit)
+    if task_id:
+        query = query.where(MiningResult.task_id == task_id)
+    async with state.db.read() as session:
+        return _items(await session.execute(query))
+
+
+@router.get("/results/{miner_hotkey}", response_model=list[MiningResultItem])
+async def miner_result(
+    request: Request, miner_hotkey: str, _validator: ValidatorHotkey, limit: Annotated[int | None, Query()] = None
+) -> list[MiningResultItem]:
+    if not is_hotkey_format(miner_hotkey):
+        raise HTTPException(400, "Invalid hotkey format")
+    async with get_state(request).db.read() as session:
+        return _items(await session.execute(_results_query().where(MiningResult.miner_hotkey == miner_hotkey)))
