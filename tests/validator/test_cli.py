@@ -37,3 +37,14 @@ def test_create_hotkey_writes_a_loadable_btcli_hotkey(tmp_path):
     assert path == str(tmp_path / "local_val" / "hotkeys" / "local_val_hot") and address == keypair.ss58_address
     again = run_cli(*args, "--create-hotkey")
     assert again.stdout.split()[1] == address      # an existing hotkey is kept
+
+
+def test_seen_block_modes():
+    import time
+
+    from validator.local_validator import seen_block_function
+
+    assert seen_block_function("fixed", -5)() == 1
+    assert seen_block_function("fixed", 42)() == 42
+    before = int(time.time())
+    assert before <= seen_block_function("time", 42)() <= int(time.time())
