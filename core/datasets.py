@@ -138,6 +138,10 @@ def save_dataset(root: Path, name: str, X: np.ndarray, y: np.ndarray, *, synthet
     _write_atomic(root / MANIFEST, lambda handle: handle.write(json.dumps(manifest, indent=2)), mode="w")
     task_type = {"cifar10": "cifar10_binary", "mnist": "mnist_binary"}[name]
     shutil.rmtree(root / "tasks" / task_type, ignore_errors=True)
+    from core.tasks import cache, pools
+
+    pools.forget_loaded()
+    cache.clear_memory()
     return path
 
 

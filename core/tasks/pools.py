@@ -48,8 +48,8 @@ class RawPool:
         return positions, self.features(rows), self.y[rows] == positive
 
 
-_lock = threading.Lock()
-_loaded: dict[str, RawPool] = {}
+_lock = threading.RLock()
+_loaded: dict[tuple, RawPool] = {}  # (name, data dir) -> pool
 _overrides: dict[str, RawPool] = {}
 
 
@@ -58,12 +58,13 @@ def raw_pool(name: str) -> RawPool:
     with _lock:
         if name in _overrides:
             return _overrides[name]
-        if name not in _loaded:
-            from core import datasets
+        from core import datasets
 
-            dataset = datasets.load_dataset(name)
-            _loaded[name] = RawPool(dataset.X, dataset.y, synthetic=dataset.synthetic)
-        return _loaded[name]
+        key = (name, datasets.data_dir())
+        if key not in _loaded:
+            dataset = datasets.load_dataset(name, key[1])
+            _loaded[key] = RawPool(dataset.X, dataset.y, synthetic=dataset.synthetic)
+        return _loaded[key]
 
 
 def is_overridden(name: str) -> bool:
@@ -71,7 +72,7 @@ def is_overridden(name: str) -> bool:
 
 
 def forget_loaded() -> None:
-    """Drop loaded data sets (after the data dir changed)."""
+    """Drop loaded data sets (after a data set was rewritten)."""
     with _lock:
         _loaded.clear()
 
