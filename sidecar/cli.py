@@ -1,0 +1,100 @@
+"""`python -m sidecar`: bind, serve with uvicorn, stop on signals or when the parent is gone (sidecar.md §1)."""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import signal
+import socket
+import sys
+from typing import Sequence
+
+import uvicorn
+
+from sidecar.app import create_app
+from sidecar.config import SidecarConfig, parse_config
+from sidecar.parentwatch import ParentWatch
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server that announces itself on stderr once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, ready_line: str):
+        super().__init__(config)
+        self.ready_line = ready_line
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            _say(self.ready_line)
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def is_loopback(host: str) -> bool:
+    """True when every address `host` resolves to is a loopback address."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready socket bound to host:port (raises OSError)."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_config(argv)
+    if not config.allow_remote and not is_loopback(config.host):
+        _say(f"sidecar: refusing to bind non-loopback address {config.host} without --allow-remote "
+             "(the API has no authentication)")
+        return 2
+    try:
+        sock = bind(config.host, config.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _say(f"port {config.port} is in use (another sidecar? try GET {_url(config.host, config.port)}/health)")
+        else:
+            _say(f"sidecar: cannot bind {config.host}:{config.port}: {exc.strerror or exc}")
+        return 1
+    port = sock.getsockname()[1]
+    journal = config.journal_dir if config.journal_dir is not None else "off"
+    server = _Server(
+        uvicorn.Config(create_app(config), log_level=config.log_level, access_log=False, lifespan="on"),
+        ready_line=f"sidecar listening on {_url(config.host, port)} journal={journal}",
+    )
+    if config.exit_with_parent is not None:
+        _watch_parent(config, server)
+    try:
+        server.run(sockets=[sock])  # on SIGTERM uvicorn re-raises it after a clean shutdown: status -15
+    except KeyboardInterrupt:  # SIGINT, re-raised the same way
+        return 128 + signal.SIGINT
+    return 0
+
+
+def _watch_parent(config: SidecarConfig, server: uvicorn.Server) -> None:
+    pid = config.exit_with_parent
+
+    def parent_gone() -> None:
+        _say(f"sidecar: parent process {pid} is gone; exiting")
+        server.should_exit = True
+
+    watch = ParentWatch(pid, on_gone=parent_gone, on_detach=lambda: _say(f"sidecar: detached from parent {pid}"))
+    signal.signal(signal.SIGUSR1, lambda signum, frame: watch.detach())
+    watch.start()
