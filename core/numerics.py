@@ -111,6 +111,8 @@ def heaviside(x):
 def _libm(fn, x) -> np.ndarray:
     """Apply a binary64 C-library function to every binary32 element, rounding each result once."""
     x = np.asarray(x, dtype=F32)
+    if x.ndim == 0:
+        return F32(fn(float(x)))
     out = np.array([fn(v) for v in x.reshape(-1).tolist()], dtype=np.float64)
     return out.astype(F32).reshape(x.shape)
 
