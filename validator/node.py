@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from validator import submission
 from validator.batch import BatchProcessor
+from validator.metrics import MetricsLogger, short_hotkey
 from validator.local_validator import LOG_FORMAT
 
 logger = logging.getLogger("validator.node")
@@ -45,21 +46,38 @@ class NodeBatchProcessor(BatchProcessor):
         """The node keeps no seen-set: every row is re-evaluated each poll."""
 
 
+def process_test_submissions(client: Any, verify: Any, metrics: Any, threshold: float) -> int:
+    """Score the UID0 test queue for the log only (`--accept-test`); returns how many were scored."""
+    items = client.claim_test_submissions() or []
+    for item in items:
+        parsed = submission.parse_algorithm_result(item.get("algorithm_result"))
+        is_valid, score = verify(parsed, threshold) if parsed is not None else (False, float("-inf"))
+        metrics.write("test_submission", test_submission_id=str(item.get("id", ""))[:16], task_id=item.get("task_id"),
+                      submitter_hotkey=short_hotkey(item.get("submitter_hotkey")), claimed_score=item.get("score"),
+                      validator_score=score, sota_threshold=threshold, is_valid=is_valid,
+                      runtime_minutes=metrics.runtime_minutes())
+    return len(items)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m validator.node",
                                 description="BitSota validator node: re-scores relay submissions and sets chain weights "
                                             "(needs the chain extra).")
     p.add_argument("-c", "--config", default="validator_config.yaml", help="validator_config.yaml path")
+    p.add_argument("--accept-test", action="store_true", help="also score the UID0 test queue (logged only)")
     p.add_argument("--log-level", default="INFO")
     return p
 
 
-def poll_relay(processor: BatchProcessor, interval_s: float, stop: threading.Event) -> None:
+def poll_relay(processor: BatchProcessor, interval_s: float, stop: threading.Event, accept_test: bool = False) -> None:
     """Poll every `interval_s`, backing off min(interval·2^failures, 300) s after failed polls."""
     failures = 0
     while True:
         try:
             ok = processor.poll_once()
+            if accept_test and processor.metrics:
+                process_test_submissions(processor.client, processor.verify, processor.metrics,
+                                         processor.sota if processor.sota is not None else processor.default_threshold)
         except Exception:
             logger.exception("Relay poll failed")
             ok = False
@@ -68,14 +86,13 @@ def poll_relay(processor: BatchProcessor, interval_s: float, stop: threading.Eve
             return
 
 
-def run(config_path: str) -> int:
+def run(config_path: str, accept_test: bool = False) -> int:
     from bittensor_wallet import Wallet
 
     from core import chain as chain_adapter
     from core import signing
     from core.verify import verify_solution_quality
     from validator.chain_weights import ChainWeights
-    from validator.metrics import MetricsLogger
     from validator.node_config import load_config
     from validator.relay_client import RelayClient
     from validator.weight_managers import StickyBurnSplitManager, make_manager, run_ticks
@@ -98,7 +115,7 @@ def run(config_path: str) -> int:
         on_best=manager.offer_local_winner if isinstance(manager, StickyBurnSplitManager) else None)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    poller = threading.Thread(target=poll_relay, args=(processor, config.relay_poll_interval_s, stop),
+    poller = threading.Thread(target=poll_relay, args=(processor, config.relay_poll_interval_s, stop, accept_test),
                               name="relay-poller", daemon=True)
     poller.start()
     logger.info("Validator node started netuid=%d network=%s hotkey=%s mode=%s", config.netuid, config.network,
@@ -125,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(CHAIN_REQUIRED, file=sys.stderr)
         return 2
     try:
-        return run(args.config)
+        return run(args.config, args.accept_test)
     except (ConfigError, SigningError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

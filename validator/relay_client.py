@@ -98,3 +98,8 @@ class RelayClient:
     def fetch_sota_events(self, limit: int) -> list | None:
         body = self._call("GET", "/sota/events", params={"limit": limit})
         return body if isinstance(body, list) else None
+
+    def claim_test_submissions(self, limit: int = 50) -> list | None:
+        """UID0 test queue (claim-on-read); None on failure."""
+        body = self._call("GET", "/test/submissions", params={"limit": limit})
+        return body if isinstance(body, list) else None

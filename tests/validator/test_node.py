@@ -78,3 +78,20 @@ def test_config_defaults_and_errors():
         NodeConfig.from_mapping({**BASE, "reward_mode": "capacitor"})
     with pytest.raises(ConfigError, match="burn_hotkey is required"):
         NodeConfig.from_mapping({**BASE, "capacitorless": {}})
+
+
+def test_accept_test_scores_the_uid0_queue_for_the_log_only(tmp_path):
+    from validator.node import process_test_submissions
+
+    class Queue:
+        def claim_test_submissions(self):
+            return [{"id": "a" * 20, "task_id": "t1", "submitter_hotkey": ALICE.ss58_address, "score": 0.7,
+                     "algorithm_result": json.dumps(result("0.9"))},
+                    {"id": "b" * 16, "task_id": "t2", "submitter_hotkey": None, "score": None, "algorithm_result": "{"}]
+
+    metrics = MetricsLogger(tmp_path / "m.log")
+    assert process_test_submissions(Queue(), scripted_verify, metrics, 0.5) == 2
+    first, second = [json.loads(line) for line in (tmp_path / "m.log").read_text().splitlines()]
+    assert first["event"] == "test_submission" and first["test_submission_id"] == "a" * 16
+    assert (first["validator_score"], first["is_valid"], first["submitter_hotkey"]) == (0.9, True, ALICE.ss58_address[:8] + "...")
+    assert (second["validator_score"], second["is_valid"], second["submitter_hotkey"]) == (float("-inf"), False, None)
