@@ -18,6 +18,9 @@ import sys
 from typing import NamedTuple, Sequence
 
 from core.program import (
+    DEFAULT_MATRICES,
+    DEFAULT_SCALARS,
+    DEFAULT_VECTORS,
     MATRIX_BASE,
     NONE,
     OP_KINDS,
@@ -27,17 +30,19 @@ from core.program import (
     Op,
     Program,
     address_kind,
+    address_name,
 )
 
 logger = logging.getLogger("core.dsl")
 
 DEFAULT_CAPACITY = 30
-DEFAULT_COUNTS = {"scalar_count": 20, "vector_count": 10, "matrix_count": 5}
+DEFAULT_COUNTS = {"scalar_count": DEFAULT_SCALARS, "vector_count": DEFAULT_VECTORS, "matrix_count": DEFAULT_MATRICES}
 _BANK_BASE = {"s": 0, "v": VECTOR_BASE, "m": MATRIX_BASE}
 _BANK_COUNT_KEY = {"s": "scalar_count", "v": "vector_count", "m": "matrix_count"}
 _ALIAS_LIMIT = {"s": VECTOR_BASE, "v": MATRIX_BASE - VECTOR_BASE}  # indices past these name the next bank
 _NONE_TOKENS = frozenset({"none", "null", "-1"})
 _CAPACITY_ALIASES = {phase: tuple(f"{phase}{suffix}" for suffix in ("_max_ops", "_max", "_max_size", "_max_instructions")) for phase in PHASES}
+_META_SEPARATORS = re.compile(r"[\s,]+")
 _META_KEYS = frozenset({"vector_dim", *DEFAULT_COUNTS, *(alias for aliases in _CAPACITY_ALIASES.values() for alias in aliases)})
 
 # ---------------------------------------------------------------------------------------------------------
@@ -101,24 +106,12 @@ def format_constant(value: float) -> str:
 
 
 _NAMED_ADDRESSES = 200  # addresses below this have a precomputed printed name
-
-
-def _compute_address_name(addr: int) -> str:
-    if addr < 0:
-        return "none"
-    if addr < VECTOR_BASE:
-        return f"s{addr}"
-    if addr < MATRIX_BASE:
-        return f"v{addr - VECTOR_BASE}"
-    return f"m{addr - MATRIX_BASE}"
-
-
-_ADDRESS_NAMES = [_compute_address_name(addr) for addr in range(_NAMED_ADDRESSES)]
+_ADDRESS_NAMES = [address_name(addr) for addr in range(_NAMED_ADDRESSES)]
 
 
 def _address_name(addr: int) -> str:
     """Printed form of a flat address: s<i>, v<i>, m<i> by bank, `none` when negative."""
-    return _ADDRESS_NAMES[addr] if 0 <= addr < _NAMED_ADDRESSES else _compute_address_name(addr)
+    return _ADDRESS_NAMES[addr] if 0 <= addr < _NAMED_ADDRESSES else address_name(addr)
 
 
 class _BadLine(ValueError):
@@ -334,25 +327,24 @@ def _directive_phase(line: str) -> str | None:
     return next((phase for phase in PHASES if phase in lowered), None)
 
 
-def _read_meta(line_no: int, line: str, meta: dict[str, int], issues: list[Issue] | None) -> None:
-    """Merge the `key=value` tokens of a `# meta:` line into `meta` (later values win)."""
-    for token in re.split(r"[\s,]+", line.split(":", 1)[1]):
+def _read_meta(line: str, meta: dict[str, int]) -> list[tuple[str, str]]:
+    """Merge the `key=value` tokens of a `# meta:` line into `meta` (later values win); return the problems."""
+    problems = []
+    for token in _META_SEPARATORS.split(line.split(":", 1)[1]):
         if not token:
             continue
         key, has_equals, value = token.partition("=")
         key = key.lower()
         if not has_equals or not key:
-            if issues is not None:
-                issues.append(_issue(line_no, line, "bad_meta", f"malformed meta token {token!r} (expected key=value)"))
+            problems.append(("bad_meta", f"malformed meta token {token!r} (expected key=value)"))
         elif key not in _META_KEYS:
-            if issues is not None:
-                issues.append(_issue(line_no, line, "unknown_meta_key", f"unknown meta key {key!r} is ignored"))
+            problems.append(("unknown_meta_key", f"unknown meta key {key!r} is ignored"))
         else:
             try:
                 meta[key] = int(value)
             except ValueError:
-                if issues is not None:
-                    issues.append(_issue(line_no, line, "bad_meta", f"meta value {value!r} for {key} is not an integer; ignored"))
+                problems.append(("bad_meta", f"meta value {value!r} for {key} is not an integer; ignored"))
+    return problems
 
 
 def _capacity(meta: dict[str, int], phase: str, line_count: int) -> int:
@@ -382,7 +374,9 @@ def _parse(text: str, input_dim: int, issues: list[Issue] | None) -> tuple[Progr
             continue
         if line[0] == "#" or line[-1] == ":":
             if line[:7].lower() == "# meta:":
-                _read_meta(line_no, line, meta, issues)
+                problems = _read_meta(line, meta)
+                if issues is not None:
+                    issues.extend(_issue(line_no, line, code, message) for code, message in problems)
             phase = _directive_phase(line) or phase
             continue
         line_counts[phase] += 1
@@ -473,7 +467,7 @@ def _slot_issues(parsed: _ParsedLine, program: Program) -> list[Issue]:
             issues.append(_issue(parsed.line_no, parsed.line, "out_of_bounds", message))
         expected = kinds[slot]
         if expected is not None and kind != expected:
-            message = f"{slot} {name} is of kind {kind}, {Op(ins.op).name} expects {expected} (promoted or skipped at run time)"
+            message = f"{slot} {name} is a {kind} register where {Op(ins.op).name} has kind {expected} (§4.3 decides what runs)"
             issues.append(_issue(parsed.line_no, parsed.line, "kind_mismatch", message))
     return issues
 
