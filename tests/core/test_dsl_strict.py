@@ -219,6 +219,7 @@ def test_cli_json_errors_exit_one():
     [
         ("check", "/nonexistent/prog.dsl", "--input-dim", "4"),
         ("check", "-", "--input-dim", "0"),
+        ("check", "-", "--input-dim", "x"),
         ("check", "-"),
         ("frobnicate",),
     ],
