@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.dsl import check_dsl, format_constant, from_dsl, program_hash, to_dsl
+from core.dsl import check_dsl, float32, format_constant, from_dsl, program_hash, to_dsl
 from core.program import OP_KINDS, PHASES, Instruction, Op, Program, empty_program
 
 # ---------------------------------------------------------------------------------------------------------
@@ -35,6 +35,15 @@ from core.program import OP_KINDS, PHASES, Instruction, Op, Program, empty_progr
 )
 def test_constants_print_as_shortest_repr_of_the_float32(value, text):
     assert format_constant(float(value)) == text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(allow_nan=False) | st.floats(min_value=3.4e38, max_value=3.41e38) | st.floats(max_value=1e-44, min_value=-1e-44))
+def test_float32_rounding_equals_numpy(value):
+    with np.errstate(over="ignore"):
+        expected = float(np.float32(value))
+    assert float32(value) == expected
+    assert np.signbit(float32(value)) == np.signbit(expected)
 
 
 def test_spec_example_prints_canonically():
