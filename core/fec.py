@@ -40,8 +40,10 @@ def probe_task(task: TaskData, train_examples: int, valid_examples: int) -> Task
 
 def trace_bytes(predictions: np.ndarray, labels: np.ndarray) -> bytes:
     """pred − y (float32) rounded to 3 decimals, NaN → 0, ±inf → ±1e6, as little-endian float32 bytes."""
-    errors = np.round(predictions.astype(np.float32) - labels.astype(np.float32), TRACE_DECIMALS)
-    errors = np.nan_to_num(errors, nan=0.0, posinf=TRACE_INF, neginf=-TRACE_INF)
+    with np.errstate(over="ignore", invalid="ignore"):  # numpy's rounding overflows huge errors to ±inf
+        errors = np.round(predictions.astype(np.float32) - labels.astype(np.float32), TRACE_DECIMALS)
+    if not np.isfinite(errors).all():
+        errors = np.nan_to_num(errors, nan=0.0, posinf=TRACE_INF, neginf=-TRACE_INF)
     return errors.astype("<f4").tobytes()
 
 

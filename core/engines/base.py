@@ -83,8 +83,9 @@ class Engine:
         raise NotImplementedError
 
     def result(self) -> GenerationResult:
-        pairs = [(p, -math.inf if f is None else f) for p, f in self.population()]
-        return GenerationResult(self.best_program, self.best_fitness, pairs, self.generation, self.evaluations)
+        """The §12.1 tuple; called after a generation, when every population entry has its score."""
+        return GenerationResult(self.best_program, self.best_fitness, self.population(), self.generation,
+                                self.evaluations)
 
     def population_snapshot(self) -> list[dict]:
         return [snapshot_item(p, f, self.params.input_dim) for p, f in self.population()]

@@ -72,8 +72,9 @@ class BaselineEngine(Engine):
         if count <= 0:
             return None
         winner, winner_fitness = None, -math.inf
-        for offset in self.rng.choice(size - 1, size=count, replace=False):
-            program, fitness = self._ring[(self._head + 1 + int(offset)) % size]
+        start = self._head + 1
+        for offset in self.rng.choice(size - 1, size=count, replace=False).tolist():
+            program, fitness = self._ring[(start + offset) % size]
             if winner is None or fitness > winner_fitness:
                 winner, winner_fitness = program, fitness
         return winner

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 
+import numpy as np
+
 from core.engines import EngineParams
 from core.program import Program
 
@@ -47,7 +49,7 @@ class ScriptedRng:
         value = list(self._next("choice"))
         assert len(value) == size and all(0 <= v < n for v in value)
         assert replace or len(set(value)) == size
-        return value
+        return np.array(value, dtype=np.int64)
 
     def exhausted(self) -> bool:
         return not self.values
