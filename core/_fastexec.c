@@ -46,71 +46,116 @@ typedef struct {
 
 static inline Py_ssize_t rank_size(int rank, Py_ssize_t n) { return rank == 0 ? 1 : (rank == 1 ? n : n * n); }
 
-/* numpy's pairwise summation, without the final "0 +" (see pw_sum). */
-static float pairwise(const float *x, Py_ssize_t n)
+/* NaN bits. x86 gives an operation with NaN operands the first NaN operand, and numpy keeps the written
+ * operand order; a C compiler may swap the operands of + and *. That matters only when both operands are
+ * NaNs with different bits, so each kernel below has a plain form (`ordered` = 0) and a form that picks
+ * the NaN explicitly (`ordered` = 1), and execute() runs the second only when a NaN is involved. NaNs
+ * made from non-NaN operands (inf - inf, 0 * inf) are all the same default NaN. */
+#define KERNEL static inline __attribute__((always_inline))
+
+static inline float nan_first(float x, float y, float r)
+{
+    if (x != x) return x;
+    return y != y ? y : r;
+}
+/* A draw times c2 plus c1; only NaN constants need the ordered form (a draw is never NaN). */
+static inline float scale_shift(float draw, float c2, float c1)
+{
+    if (c1 == c1 && c2 == c2) return draw * c2 + c1;
+    float scaled = nan_first(draw, c2, draw * c2);
+    return nan_first(scaled, c1, scaled + c1);
+}
+#define ADD(x, y) (ordered ? nan_first((x), (y), (x) + (y)) : (x) + (y))
+#define MUL(x, y) (ordered ? nan_first((x), (y), (x) * (y)) : (x) * (y))
+
+static inline int has_nan(const float *x, Py_ssize_t n)
+{
+    const int32_t *bits = (const int32_t *)x; /* NaN: magnitude bits above those of inf (vectorises) */
+    int found = 0;
+    for (Py_ssize_t i = 0; i < n; i++) found |= (bits[i] & 0x7fffffff) > 0x7f800000;
+    return found;
+}
+
+/* numpy's pairwise summation for n <= 128, without the final "0 +" (see pw_sum). */
+KERNEL float pairwise_block(const float *x, Py_ssize_t n, int ordered)
 {
     if (n < 8) {
         float res = 0.0f;
-        for (Py_ssize_t i = 0; i < n; i++) res += x[i];
+        for (Py_ssize_t i = 0; i < n; i++) res = ADD(res, x[i]);
         return res;
     }
-    if (n <= 128) {
-        float r[8];
-        Py_ssize_t i;
-        for (int j = 0; j < 8; j++) r[j] = x[j];
-        for (i = 8; i + 8 <= n; i += 8)
-            for (int j = 0; j < 8; j++) r[j] += x[i + j];
-        float res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++) res += x[i];
-        return res;
-    }
-    Py_ssize_t m = n / 2;
-    m -= m % 8;
-    return pairwise(x, m) + pairwise(x + m, n - m);
+    float r[8];
+    Py_ssize_t i;
+    for (int j = 0; j < 8; j++) r[j] = x[j];
+    for (i = 8; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) r[j] = ADD(r[j], x[i + j]);
+    float res = ADD(ADD(ADD(r[0], r[1]), ADD(r[2], r[3])), ADD(ADD(r[4], r[5]), ADD(r[6], r[7])));
+    for (; i < n; i++) res = ADD(res, x[i]);
+    return res;
 }
 
-static inline float pw_sum(const float *x, Py_ssize_t n) { return 0.0f + pairwise(x, n); }
+static float pairwise(const float *x, Py_ssize_t n, int ordered)
+{
+    if (n <= 128) return ordered ? pairwise_block(x, n, 1) : pairwise_block(x, n, 0);
+    Py_ssize_t m = n / 2;
+    m -= m % 8;
+    float left = pairwise(x, m, ordered), right = pairwise(x + m, n - m, ordered);
+    return ADD(left, right);
+}
+
+KERNEL float pw_sum(const float *x, Py_ssize_t n, int ordered)
+{
+    float sum = n <= 128 ? pairwise_block(x, n, ordered) : pairwise(x, n, ordered);
+    return ADD(0.0f, sum);
+}
 
 /* numpy's baseline float32 einsum sum-of-products order (four lanes, blocks of 16). */
-static float einsum_dot(const float *a, const float *b, Py_ssize_t n)
+KERNEL float einsum_dot(const float *a, const float *b, Py_ssize_t n, int ordered)
 {
     float lane[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     Py_ssize_t i = 0;
     for (; i + 16 <= n; i += 16)
         for (int l = 0; l < 4; l++) {
-            float p0 = a[i + l] * b[i + l], p4 = a[i + 4 + l] * b[i + 4 + l];
-            float p8 = a[i + 8 + l] * b[i + 8 + l], p12 = a[i + 12 + l] * b[i + 12 + l];
-            lane[l] = p0 + (p4 + (p8 + (p12 + lane[l])));
+            float p0 = MUL(a[i + l], b[i + l]), p4 = MUL(a[i + 4 + l], b[i + 4 + l]);
+            float p8 = MUL(a[i + 8 + l], b[i + 8 + l]), p12 = MUL(a[i + 12 + l], b[i + 12 + l]);
+            lane[l] = ADD(p0, ADD(p4, ADD(p8, ADD(p12, lane[l]))));
         }
     for (; i < n; i += 4)
         for (int l = 0; l < 4; l++) {
-            float p = i + l < n ? a[i + l] * b[i + l] : 0.0f;
-            lane[l] = p + lane[l];
+            float p = i + l < n ? MUL(a[i + l], b[i + l]) : 0.0f;
+            lane[l] = ADD(p, lane[l]);
         }
-    return (lane[0] + lane[1]) + (lane[2] + lane[3]);
+    return ADD(ADD(lane[0], lane[1]), ADD(lane[2], lane[3]));
 }
 
-static float sum_of_squares(const float *x, Py_ssize_t n, float *tmp)
+/* pw over the products a_i * b_i, each product rounded first (as numpy forms the product array). */
+KERNEL float pw_products(const float *a, const float *b, Py_ssize_t n, float *tmp, int ordered)
 {
-    for (Py_ssize_t i = 0; i < n; i++) tmp[i] = x[i] * x[i];
-    return pw_sum(tmp, n);
+    for (Py_ssize_t i = 0; i < n; i++) tmp[i] = MUL(a[i], b[i]);
+    return pw_sum(tmp, n, ordered);
 }
 
-static float population_std(const float *x, Py_ssize_t n, float *tmp)
+KERNEL float population_std(const float *x, Py_ssize_t n, float *tmp, int ordered)
 {
-    float mean = pw_sum(x, n) / (float)n;
+    float mean = pw_sum(x, n, ordered) / (float)n;
     for (Py_ssize_t i = 0; i < n; i++) {
         float dev = x[i] - mean;
         tmp[i] = dev * dev;
     }
-    return sqrtf(pw_sum(tmp, n) / (float)n);
+    return sqrtf(pw_sum(tmp, n, ordered) / (float)n);
 }
 
-static void matmul(const float *m, const float *v, float *out, Py_ssize_t n, float *tmp)
+KERNEL void matmul(const float *m, const float *v, float *out, Py_ssize_t n, float *tmp, int ordered)
+{
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = pw_products(m + i * n, v, n, tmp, ordered);
+}
+
+KERNEL void outer(const float *a, const float *b, float *out, Py_ssize_t n, int ordered)
 {
     for (Py_ssize_t i = 0; i < n; i++) {
-        for (Py_ssize_t j = 0; j < n; j++) tmp[j] = m[i * n + j] * v[j];
-        out[i] = pw_sum(tmp, n);
+        float x = a[i];
+        float *row = out + i * n;
+        for (Py_ssize_t j = 0; j < n; j++) row[j] = MUL(x, b[j]);
     }
 }
 
@@ -144,13 +189,13 @@ static inline float div_eps(float x, float y)
     return x / t;
 }
 
-static void binary(int op, const float *a, int ra, const float *b, int rb, float *o, int rr, Py_ssize_t n)
+KERNEL void binary(int op, const float *a, int ra, const float *b, int rb, float *o, int rr, Py_ssize_t n, int ordered)
 {
     Py_ssize_t size = rank_size(rr, n);
     switch (op) {
-    case OP_ADD: BINARY_LOOPS(x + y) break;
+    case OP_ADD: BINARY_LOOPS(ADD(x, y)) break;
     case OP_SUB: BINARY_LOOPS(x - y) break;
-    case OP_MUL: BINARY_LOOPS(x * y) break;
+    case OP_MUL: BINARY_LOOPS(MUL(x, y)) break;
     case OP_DIV: BINARY_LOOPS(div_eps(x, y)) break;
     }
 }
@@ -199,35 +244,66 @@ static void execute(const machine_t *m, Py_ssize_t start, Py_ssize_t stop)
         case OP_GAUSSIAN: {
             Py_ssize_t size = rank_size(in->rd, n);
             for (Py_ssize_t k = 0; k < size; k++) {
-                float scaled = random_standard_normal_f(m->bitgen) * c2;
-                d[k] = scaled + c1;
+                float z = random_standard_normal_f(m->bitgen);
+                d[k] = scale_shift(z, c2, c1);
             }
             continue;
         }
         case OP_UNIFORM: {
             Py_ssize_t size = rank_size(in->rd, n);
             for (Py_ssize_t k = 0; k < size; k++) {
-                float scaled = random_standard_uniform_f(m->bitgen) * c2;
-                d[k] = scaled + c1;
+                float u = random_standard_uniform_f(m->bitgen);
+                d[k] = scale_shift(u, c2, c1);
             }
             continue;
         }
-        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
-            binary(in->op, a, in->ra, b, in->rb, o, in->rr, n);
+        case OP_ADD: case OP_MUL:
+            if (o != a && o != b) { /* NaN in, NaN out: check the one result instead of both operands */
+                binary(in->op, a, in->ra, b, in->rb, o, in->rr, n, 0);
+                if (has_nan(o, rank_size(in->rr, n))) binary(in->op, a, in->ra, b, in->rb, o, in->rr, n, 1);
+            } else if (has_nan(a, rank_size(in->ra, n)) || has_nan(b, rank_size(in->rb, n))) {
+                binary(in->op, a, in->ra, b, in->rb, o, in->rr, n, 1);
+            } else {
+                binary(in->op, a, in->ra, b, in->rb, o, in->rr, n, 0);
+            }
+            break;
+        case OP_SUB: case OP_DIV: /* not commutative: the compiler keeps the operand order */
+            binary(in->op, a, in->ra, b, in->rb, o, in->rr, n, 0);
             break;
         case OP_ABS: case OP_EXP: case OP_LOG: case OP_SIN: case OP_COS: case OP_TAN: case OP_HEAVISIDE:
             unary(in->op, a, o, rank_size(in->ra, n));
             break;
-        case OP_DOT: o[0] = einsum_dot(a, b, n); break;
-        case OP_MATMUL: matmul(a, b, o, n, m->tmp); break;
         case OP_OUTER:
-            for (Py_ssize_t i = 0; i < n; i++)
-                for (Py_ssize_t j = 0; j < n; j++) o[i * n + j] = a[i] * b[j];
+            if (has_nan(a, n) || has_nan(b, n))
+                outer(a, b, o, n, 1);
+            else
+                outer(a, b, o, n, 0);
             break;
-        case OP_NORM: o[0] = sqrtf(sum_of_squares(a, n, m->tmp)); break;
-        case OP_MEAN: o[0] = pw_sum(a, n) / (float)n; break;
-        case OP_STD: o[0] = population_std(a, n, m->tmp); break;
-        case OP_FROBENIUS: o[0] = sqrtf(sum_of_squares(a, n * n, m->tmp)); break;
+        /* A reduction's result is NaN whenever any NaN took part, so a NaN result means "redo it ordered". */
+        case OP_MATMUL:
+            matmul(a, b, o, n, m->tmp, 0);
+            if (has_nan(o, n)) matmul(a, b, o, n, m->tmp, 1);
+            break;
+        case OP_DOT:
+            o[0] = einsum_dot(a, b, n, 0);
+            if (o[0] != o[0]) o[0] = einsum_dot(a, b, n, 1);
+            break;
+        case OP_NORM:
+            o[0] = sqrtf(pw_products(a, a, n, m->tmp, 0));
+            if (o[0] != o[0]) o[0] = sqrtf(pw_products(a, a, n, m->tmp, 1));
+            break;
+        case OP_FROBENIUS:
+            o[0] = sqrtf(pw_products(a, a, n * n, m->tmp, 0));
+            if (o[0] != o[0]) o[0] = sqrtf(pw_products(a, a, n * n, m->tmp, 1));
+            break;
+        case OP_MEAN:
+            o[0] = pw_sum(a, n, 0) / (float)n;
+            if (o[0] != o[0]) o[0] = pw_sum(a, n, 1) / (float)n;
+            break;
+        case OP_STD:
+            o[0] = population_std(a, n, m->tmp, 0);
+            if (o[0] != o[0]) o[0] = population_std(a, n, m->tmp, 1);
+            break;
         case OP_ASSIGN: break; /* `out` is the source itself */
         }
         if (o != d) assign(d, in->rd, o, in->rr, n);
