@@ -190,8 +190,6 @@ class ArchiveEngine(Engine):
     def _restore_extra(self, state: dict[str, Any]) -> None:
         self.next_population = [self.program_of(item) for item in state["population"]]
         self.evaluated = [(self.program_of(i), fitness_from_json(i["fitness"])) for i in state.get("evaluated", [])]
-        self.archive.clear()
-        self.signature_counts.clear()
         for item in state.get("archive", []):
             self._archive_append(self.program_of(item), fitness_from_json(item["fitness"]), int(item["generation"]))
 

@@ -10,12 +10,7 @@ from typing import Any, Callable, ClassVar, NamedTuple, Sequence
 import numpy as np
 
 from core.engines.params import SHAPE_FIELDS, EngineParams
-from core.engines.population import (
-    fitness_from_json,
-    fitness_to_json,
-    item_program,
-    snapshot_item,
-)
+from core.engines.population import fitness_from_json, item_program, snapshot_item
 from core.program import Program
 
 log = logging.getLogger(__name__)
@@ -120,8 +115,18 @@ class Engine:
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Continue from `state`; refuses another engine, shape or population size."""
+        """Continue from `state`; refuses another engine, shape or population size (CheckpointMismatch) and
+        a damaged state (CheckpointMismatch too). On any error this engine is left as it was."""
         self.check_compatible(state)
+        twin = type(self)(self.params, self.fitness_fn, seed=self.seed, worker_id=self.worker_id,
+                          verbose=self.verbose)
+        try:
+            twin._load_state(state)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise CheckpointMismatch(f"checkpoint state is damaged: {exc!r}") from exc
+        self.__dict__.update(twin.__dict__)
+
+    def _load_state(self, state: dict[str, Any]) -> None:
         self.generation = int(state["generation"])
         self.evaluations = int(state["evaluations"])
         self.rng.bit_generator.state = state["rng_state"]
@@ -160,7 +165,8 @@ class Engine:
         """`count` (default pop_size // 2) uniform distinct population slots and their items."""
         population = self.migration_slots()
         count = self.params.pop_size // 2 if count is None else count
-        indices = [int(i) for i in self.rng.choice(len(population), size=min(count, len(population)), replace=False)]
+        chosen = self.rng.choice(len(population), size=min(count, len(population)), replace=False)
+        indices = chosen.tolist()
         items = [snapshot_item(population[i][0], population[i][1], self.params.input_dim) for i in indices]
         return indices, items
 
@@ -175,6 +181,3 @@ class Engine:
 def loaded_fitness(item: dict) -> float | None:
     """An item's fitness: None when the key is absent (evaluate it), −inf for null."""
     return fitness_from_json(item["fitness"]) if "fitness" in item else None
-
-
-__all__ = ["Engine", "GenerationResult", "CheckpointMismatch", "FitnessFn", "loaded_fitness", "fitness_to_json"]

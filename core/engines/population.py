@@ -85,8 +85,8 @@ def check_item(item: Any, input_dim: int) -> dict:
     if item.get("format", "dsl") != "dsl":
         raise PopulationFileError(f"unsupported population item format {item.get('format')!r}")
     item_dim = item.get("input_dim")
-    if item_dim is not None and int(item_dim) != input_dim:
-        raise PopulationFileError(f"population item has input_dim {item_dim}, expected {input_dim}")
+    if item_dim is not None and item_dim != input_dim:
+        raise PopulationFileError(f"population item has input_dim {item_dim!r}, expected {input_dim}")
     return item
 
 

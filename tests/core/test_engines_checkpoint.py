@@ -120,3 +120,13 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
         atomic_write_json(path, {"generation": math.nan})  # not JSON: fails mid-write
     assert json.loads(path.read_text()) == {"generation": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["worker_0.json"]
+
+
+def test_a_damaged_state_is_refused_and_leaves_the_engine_untouched(tmp_path):
+    engine = _saved_engine(tmp_path)
+    state = json.loads(checkpoint_path(tmp_path, TASK, "baseline", 0).read_text())
+    state["population"][1]["exact"]["predict"] = [[1, 2]]
+    before = [(encode_exact(p), f) for p, f in engine.population()]
+    with pytest.raises(CheckpointMismatch, match="damaged"):
+        engine.restore(state)
+    assert [(encode_exact(p), f) for p, f in engine.population()] == before and engine.generation == 1

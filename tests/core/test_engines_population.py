@@ -10,7 +10,7 @@ import pytest
 from core.dsl import to_dsl
 from core.engines import ArchiveEngine, BaselineEngine
 from core.engines.population import PopulationFileError, load_population_items
-from tests.core.engines_support import size_fitness, small_params
+from tests.core.engines_support import small_params
 
 
 def item(dsl, fitness=0.5, input_dim=2):
