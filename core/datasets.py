@@ -145,10 +145,6 @@ def save_dataset(root: Path, name: str, X: np.ndarray, y: np.ndarray, *, synthet
     return path
 
 
-def is_synthetic(root: Path | None = None) -> bool:
-    return bool(read_manifest(root or data_dir()).get("synthetic", False))
-
-
 _warned_synthetic: set[Path] = set()
 
 

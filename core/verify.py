@@ -154,8 +154,9 @@ def _run_suite(result: Verification, dsl: str, settings: ValidatorHyperparams, e
         program = from_dsl(dsl, result.input_dim)
     except Exception as exc:  # the lenient parser should not raise; if it does, the submission fails
         raise Rejected(f"the DSL could not be parsed: {exc}") from None
-    if with_issues:
+    if with_issues or log.isEnabledFor(logging.DEBUG):
         result.issues = [issue._asdict() for issue in check_dsl(dsl, result.input_dim)]
+        log.debug("DSL issues: %s", result.issues)
     check_memory(program)
     try:
         entries = verification_suite(result.task_type, result.input_dim, result.task_count, result.task_seed,
