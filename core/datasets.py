@@ -198,13 +198,16 @@ def _unquote(text: str) -> str:
 
 def _parse_attribute(line: str) -> tuple[str, list[str] | None]:
     """(name, nominal values or None for a numeric attribute) of an `@attribute` line."""
-    rest = line.split(None, 1)[1].strip() if len(line.split(None, 1)) > 1 else ""
-    if rest[:1] in "'\"":
-        end = rest.index(rest[0], 1)
+    parts = line.split(None, 1)
+    rest = parts[1].strip() if len(parts) > 1 else ""
+    if not rest:
+        raise ArffError(f"attribute line without a name: {line!r}")
+    if rest[0] in "'\"" and rest.find(rest[0], 1) > 0:
+        end = rest.find(rest[0], 1)
         name, kind = rest[1:end], rest[end + 1:].strip()
     else:
-        name, _, kind = rest.partition(" ")
-        kind = kind.strip()
+        fields = rest.split(None, 1)
+        name, kind = fields[0], fields[1].strip() if len(fields) > 1 else ""
     if kind.startswith("{"):
         return name, [_unquote(v) for v in kind.strip("{}").split(",")]
     return name, None
@@ -532,15 +535,18 @@ def verify(root: Path) -> list[tuple[str, str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.datasets", description="Manage the data set cache.")
-    parser.add_argument("--data-dir", default=None, help=f"data dir (default: ${DATA_DIR_ENV} or the cache)")
+    data_dir_option = argparse.ArgumentParser(add_help=False)
+    data_dir_option.add_argument("--data-dir", default=argparse.SUPPRESS,
+                                 help=f"data dir (default: ${DATA_DIR_ENV} or the cache)")
+    parser = argparse.ArgumentParser(prog="python -m core.datasets", description="Manage the data set cache.",
+                                     parents=[data_dir_option])
     commands = parser.add_subparsers(dest="command", required=True)
-    fetch = commands.add_parser("fetch", help="download, verify and parse a data set")
+    fetch = commands.add_parser("fetch", help="download, verify and parse a data set", parents=[data_dir_option])
     fetch.add_argument("name", choices=[*DATASETS, "all"])
-    commands.add_parser("verify", help="check the cached arrays against the manifest")
-    commands.add_parser("path", help="print the data dir")
+    commands.add_parser("verify", help="check the cached arrays against the manifest", parents=[data_dir_option])
+    commands.add_parser("path", help="print the data dir", parents=[data_dir_option])
     args = parser.parse_args(argv)
-    root = data_dir(args.data_dir)
+    root = data_dir(getattr(args, "data_dir", None))
     if args.command == "path":
         print(root)
         return 0

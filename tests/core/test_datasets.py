@@ -196,6 +196,7 @@ def test_cli_path_verify_and_offline_fetch(isolated_data, tmp_path):
     env = dict(os.environ, BITSOTA_DATA_DIR=str(isolated_data), SCIKIT_LEARN_DATA=str(tmp_path / "sk"),
                CIFAR10_DATASET_URL=(tmp_path / "absent.arff.gz").as_uri(), BITSOTA_GUI_CONFIG=str(gui_config))
     assert _cli("path", env=env).stdout.strip() == str(isolated_data)
+    assert _cli("path", "--data-dir", str(tmp_path / "flag"), env=env).stdout.strip() == str(tmp_path / "flag")
     verify = _cli("verify", env=env)
     assert verify.returncode == 1 and "cifar10: missing" in verify.stdout
     fetch = _cli("fetch", "cifar10", env=env)
