@@ -49,12 +49,12 @@ def sqlite_settings(path, **overrides) -> Settings:
     return relay_settings(normalize_database_url(f"sqlite:///{path}"), **overrides)
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-async def _admin_execute(url: str, *statements: str) -> None:
+async def admin_execute(url: str, *statements: str) -> None:
     import asyncpg
 
     parts = urlsplit(url.replace("postgresql+asyncpg", "postgresql"))
@@ -70,9 +70,9 @@ async def _admin_execute(url: str, *statements: str) -> None:
 def postgres_database(postgres_url: str) -> Iterator[str]:
     """A database of its own for this test session on the shared server, dropped at the end."""
     name = f"bitsota_relay_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin_execute(postgres_url, f'CREATE DATABASE "{name}"'))
-    yield normalize_database_url(_with_database(postgres_url, name))
-    asyncio.run(_admin_execute(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_execute(postgres_url, f'CREATE DATABASE "{name}"'))
+    yield normalize_database_url(with_database(postgres_url, name))
+    asyncio.run(admin_execute(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def clean_postgres(url: str) -> None:
@@ -81,7 +81,7 @@ def clean_postgres(url: str) -> None:
         "DO $$ BEGIN IF to_regclass('public.sota_cache') IS NOT NULL THEN "
         f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY; END IF; END $$"
     )
-    asyncio.run(_admin_execute(url, statement))
+    asyncio.run(admin_execute(url, statement))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
