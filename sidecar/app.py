@@ -37,11 +37,12 @@ def create_app(config: SidecarConfig | None = None) -> FastAPI:
             runs, current = replay(config.journal_dir, config.journal_keep_runs)
             journal = Journal(config.journal_dir, config.journal_max_bytes)
             journal.start()
-        app.state.sidecar = SidecarState(journal, runs, current)
+        app.state.sidecar = state = SidecarState(journal, runs, current)
         try:
             yield
         finally:
             if journal is not None:
+                state.journal_pending_progress()
                 journal.close()
 
     app = FastAPI(title=APP_TITLE, version=__version__, lifespan=lifespan)

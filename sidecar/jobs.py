@@ -14,11 +14,12 @@ class JobTable:
         self.jobs: dict[str, dict] = {}
         self.queue: deque[str] = deque()  # may hold ids of jobs no longer queued; leasing skips them
         self._leased: dict[str, None] = {}  # ids of leased jobs, in lease order
+        self._open = 0  # queued plus leased jobs
 
     def enqueue(self, job_id: str, run_id: str, kind: str, payload: dict, now: float) -> dict:
         if job_id in self.jobs:
             raise ApiError(409, "job_id already exists")
-        if self.open_count() >= OPEN_JOBS_CAP:
+        if self._open >= OPEN_JOBS_CAP:
             raise ApiError(429, "job queue is full")
         self.prune(JOBS_CAP - 1)
         job = {
@@ -28,6 +29,7 @@ class JobTable:
         }
         self.jobs[job_id] = job
         self.queue.append(job_id)
+        self._open += 1
         return job
 
     def sweep(self, now: float) -> list[dict]:
@@ -59,12 +61,13 @@ class JobTable:
         if job["status"] in FINISHED:
             return None
         self._leased.pop(job_id, None)
+        self._open -= 1
         job.update(status="completed" if ok else "failed", lease_expires_at_s=None, updated_at_s=now)
         return job
 
     def prune(self, keep: int) -> None:
         """Drop finished jobs, oldest update first, until at most `keep` jobs remain."""
-        excess = len(self.jobs) - keep
+        excess = min(len(self.jobs) - keep, len(self.jobs) - self._open)  # only finished jobs may go
         if excess <= 0:
             return
         finished = sorted((job for job in self.jobs.values() if job["status"] in FINISHED),
@@ -80,9 +83,6 @@ class JobTable:
             "completed_jobs": statuses.count("completed") + statuses.count("failed"),
         }
 
-    def open_count(self) -> int:
-        return sum(1 for job in self.jobs.values() if job["status"] not in FINISHED)
-
     def requeue_after_restart(self) -> None:
         """Rebuild the queue of jobs read back from the journal; leased ones go first, as if expired."""
         leased = [job for job in self.jobs.values() if job["status"] == "leased"]
@@ -91,6 +91,7 @@ class JobTable:
             job.update(status="queued", worker_id=None, lease_expires_at_s=None)
         self.queue = deque(job["job_id"] for job in leased + queued)
         self._leased = {}
+        self._open = len(self.queue)
         self.prune(JOBS_CAP)
 
 

@@ -58,6 +58,7 @@ class Run:
         self.jobs = JobTable()
         self.seen_event_ids = RecentIds(EVENT_ID_MEMORY)
         self._worker_journaled_at: dict[str, float] = {}
+        self._workers_not_journaled: set[str] = set()
 
     # ---- changes -------------------------------------------------------------------------------
 
@@ -164,9 +165,17 @@ class Run:
         worker["updated_at_s"] = now
         moment = time.monotonic()
         if moment - self._worker_journaled_at.get(worker_id, -math.inf) < WORKER_JOURNAL_INTERVAL_S:
+            self._workers_not_journaled.add(worker_id)
             return []
         self._worker_journaled_at[worker_id] = moment
+        self._workers_not_journaled.discard(worker_id)
         return [self._worker_record(worker_id)]
+
+    def unjournaled_worker_records(self) -> list[dict]:
+        """Records for the progress that throttling kept out of the journal (written at shutdown)."""
+        records = [self._worker_record(worker_id) for worker_id in sorted(self._workers_not_journaled)]
+        self._workers_not_journaled.clear()
+        return records
 
     def _store(self, store: str, item: dict) -> dict:
         return self._record("item", store=store, item=self.stores[store].append(item))

@@ -145,6 +145,12 @@ class SidecarState:
         await self._settle(durable)
         return stored
 
+    def journal_pending_progress(self) -> None:
+        """At shutdown: journal the latest progress of every worker that throttling held back."""
+        with self._lock:
+            for run in self._runs.values():
+                self._journal.append(run, run.unjournaled_worker_records())
+
     # ---- helpers (called with the lock held) ---------------------------------------------------
 
     def _resolve(self, run_id: str | None) -> Run | None:
