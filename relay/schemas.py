@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 # Naive UTC ISO-8601 as Python's isoformat writes it (microseconds omitted when zero).
 IsoTime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
@@ -15,12 +15,22 @@ IsoTime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), r
 MAX_SEEN_BLOCK = 2**62
 
 
+def _without_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL text cannot store NUL; reject it the same way on every database
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Client-supplied strings that are stored or compared in SQL.
+Text = Annotated[str, AfterValidator(_without_nul)]
+
+
 class FromRow(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
 class SolutionSubmission(BaseModel):
-    task_id: str
+    task_id: Text
     algorithm_result: dict[str, Any]
     score: float | None = None
 
@@ -62,12 +72,12 @@ class TestSubmissionItem(FromRow):
 
 
 class InviteLink(BaseModel):
-    code: str
-    coldkey_address: str | None = None
+    code: Text
+    coldkey_address: Text | None = None
 
 
 class ColdkeyUpdate(BaseModel):
-    coldkey_address: str
+    coldkey_address: Text
 
 
 class InvitationCodeItem(FromRow):
@@ -78,10 +88,10 @@ class InvitationCodeItem(FromRow):
 
 
 class SotaVoteRequest(BaseModel):
-    miner_hotkey: str
+    miner_hotkey: Text
     score: float
     seen_block: Annotated[int, Field(le=MAX_SEEN_BLOCK)]
-    result_id: str | None = None
+    result_id: Annotated[Text, Field(max_length=64)] | None = None
 
 
 class SotaEventItem(FromRow):

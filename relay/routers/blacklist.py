@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 
 from relay.auth import AdminToken, ValidatorHotkey
 from relay.models import BlacklistVote, utcnow
-from relay.schemas import is_hotkey_format
+from relay.schemas import Text, is_hotkey_format
 from relay.state import get_state
 
 router = APIRouter()
@@ -26,7 +26,7 @@ async def blacklist_vote(request: Request, miner_hotkey: str, validator: Validat
 
 
 @router.delete("/admin/blacklist/{miner_hotkey}", dependencies=[AdminToken])
-async def clear_blacklist(request: Request, miner_hotkey: str) -> dict:
+async def clear_blacklist(request: Request, miner_hotkey: Text) -> dict:
     async with get_state(request).db.write() as session:
         removed = await session.execute(delete(BlacklistVote).where(BlacklistVote.miner_hotkey == miner_hotkey))
     return {"status": "blacklist cleared", "removed": removed.rowcount}

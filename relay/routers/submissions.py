@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from relay.auth import MinerHotkey, ValidatorHotkey
 from relay.models import BlacklistVote, InvitationCode, MiningResult, utcnow
-from relay.schemas import MiningResultItem, SolutionSubmission, SubmissionAccepted, is_hotkey_format
+from relay.schemas import MiningResultItem, SolutionSubmission, SubmissionAccepted, Text, is_hotkey_format
 from relay.sota import global_sota_row
 from relay.state import RelayState, get_state
 
@@ -113,7 +113,7 @@ def _items(rows) -> list[MiningResultItem]:
 
 @router.get("/results", response_model=list[MiningResultItem])
 async def results(
-    request: Request, hotkey: ValidatorHotkey, limit: int = 256, task_id: str | None = None
+    request: Request, hotkey: ValidatorHotkey, limit: int = 256, task_id: Text | None = None
 ) -> list[MiningResultItem]:
     if not is_hotkey_format(hotkey):
         raise HTTPException(400, "Invalid validator hotkey format")

@@ -284,3 +284,12 @@ def test_cors_allows_bitsota_origins(relay):
     assert allowed.headers["access-control-allow-origin"] == "https://www.bitsota.ai"
     other = relay.get("/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_nul_characters_and_overlong_ids_are_422(relay):
+    body = {"task_id": "a\x00b", "algorithm_result": {"k": "\x00"}, "score": 0.5}
+    assert relay.post("/submit_solution", json=body, headers=headers("Alice")).status_code == 422
+    nul_query = relay.get("/results", params={"task_id": "\x00"}, headers=headers("Bob", "validator"))
+    assert nul_query.status_code == 422
+    vote = {"miner_hotkey": ALICE, "score": 0.9, "seen_block": 5, "result_id": "r" * 65}
+    assert relay.post("/sota/vote", json=vote, headers=headers("Bob", "validator")).status_code == 422
