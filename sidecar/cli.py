@@ -13,6 +13,7 @@ import uvicorn
 
 from sidecar.app import create_app
 from sidecar.config import SidecarConfig, parse_config
+from sidecar.journal import RUNS_DIR
 from sidecar.parentwatch import ParentWatch
 
 
@@ -65,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"sidecar: refusing to bind non-loopback address {config.host} without --allow-remote "
              "(the API has no authentication)")
         return 2
+    if config.journal_dir is not None:
+        try:
+            (config.journal_dir / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _say(f"sidecar: cannot use journal directory {config.journal_dir}: {exc.strerror or exc}")
+            return 1
     try:
         sock = bind(config.host, config.port)
     except OSError as exc:

@@ -49,12 +49,17 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           timeout=60, env=env)
 
 
-def test_non_loopback_needs_allow_remote_and_bad_flags_are_one_line():
+def test_cli_errors_are_one_line(tmp_path):
     refused = run_cli("--host", "0.0.0.0", "--port", str(free_port()))
     assert refused.returncode == 2
     assert refused.stderr.splitlines() == [
         "sidecar: refusing to bind non-loopback address 0.0.0.0 without --allow-remote "
         "(the API has no authentication)"]
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    unusable = run_cli("--port", str(free_port()), "--journal-dir", str(not_a_directory / "journal"))
+    assert unusable.returncode == 1
+    assert unusable.stderr == f"sidecar: cannot use journal directory {not_a_directory / 'journal'}: Not a directory\n"
     bad_port = run_cli("--port", "eighty")
     assert bad_port.returncode == 2 and len(bad_port.stderr.splitlines()) == 1
     assert "--port" in bad_port.stderr
