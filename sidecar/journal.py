@@ -220,10 +220,5 @@ class NoJournal:
     def set_current(self, run_id: str | None) -> None:
         pass
 
-    def sync(self) -> Future:
-        done: Future = Future()
-        done.set_result(None)
-        return done
-
     def backlog(self) -> int:
         return 0

@@ -42,8 +42,8 @@ class SidecarState:
             if run is not None and not replace:
                 durable = self._journal.append(run, run.set_status("running", now))
             else:
-                run = self._add_run(Run(run_id or _new_run_id(), now, meta))
-                durable = True
+                run = Run(run_id or _new_run_id(), now, meta)
+                durable = self._add_run(run)
             self._make_current(run.run_id)
         await self._settle(durable)
         return run.run_id
@@ -77,11 +77,12 @@ class SidecarState:
     async def set_global_sota(self, run_id: str | None, value: float) -> None:
         with self._lock:
             now = time.time()
-            if run_id is None and self._resolve(None) is None:
-                run_id = _new_run_id()
-            run = self._get_or_create(run_id, now) if run_id else self._resolve(None)
-            self._journal.append(run, run.set_global_sota(value, now))
-        await self._settle(True)
+            if run_id:  # an unknown name is created with that id (the reference used a random one)
+                run = self._get_or_create(run_id, now)
+            else:
+                run = self._resolve(None) or self._get_or_create(_new_run_id(), now)
+            durable = self._journal.append(run, run.set_global_sota(value, now))
+        await self._settle(durable)
 
     async def record_submission(self, run_id: str | None, score: float, status: str, kind: str | None) -> None:
         with self._lock:
@@ -163,20 +164,24 @@ class SidecarState:
         return run_id
 
     def _get_or_create(self, run_id: str, now: float) -> Run:
-        run = self._runs.get(run_id) or self._add_run(Run(run_id, now))
+        run = self._runs.get(run_id)
+        if run is None:
+            run = Run(run_id, now)
+            self._add_run(run)
         self._make_current(run_id)
         return run
 
-    def _add_run(self, run: Run) -> Run:
-        """Add `run`, replacing any run with its id, and drop the stalest runs beyond RUNS_CAP."""
+    def _add_run(self, run: Run) -> bool:
+        """Add `run`, replacing any run with its id, and drop the stalest runs beyond RUNS_CAP;
+        True when the journal must confirm the new run before the reply."""
         self._runs[run.run_id] = run
-        self._journal.append(run, [run.run_record()])
+        durable = self._journal.append(run, [run.run_record()])
         while len(self._runs) > RUNS_CAP:
             stalest = min((other for other in self._runs.values() if other is not run
                            and other.run_id != self.current_run_id), key=lambda other: other.updated_at_s)
             del self._runs[stalest.run_id]
             self._journal.forget(stalest.run_id)
-        return run
+        return durable
 
     def _make_current(self, run_id: str) -> None:
         if run_id != self.current_run_id:
