@@ -1,0 +1,62 @@
+"""The miner that reports to the sidecar (miner.md §4), spawned by the TUI:
+
+    python -m miner.sidecar_miner --sidecar-url URL --run-id ID [--config problem_config.json] [miner flags]
+
+Exit status: 0 finished or stopped on request, 1 runtime failure, 2 usage or configuration error,
+128 + signal number after a second stop signal.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from typing import Sequence
+
+from miner.options import OneLineParser, UsageError, add_sidecar_arguments, miner_parser, prepare_run
+from miner.run import MinerRun
+from miner.sender import EventSender, SidecarPoster
+from miner.sinks import CsvSink, fan_out
+from miner.sota import SharedSota, SotaFollower
+from sidecar.client import SidecarClient, sidecar_url
+
+FINAL_FLUSH_S = 5.0
+
+
+def build_parser() -> OneLineParser:
+    parser = miner_parser("python -m miner.sidecar_miner", "Evolve programs and report to the local sidecar.")
+    add_sidecar_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = prepare_run(build_parser(), argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    url = (args.sidecar_url or sidecar_url()).rstrip("/")
+    run_id = args.run_id or str(uuid.uuid4())
+    poster = SidecarPoster(url, run_id, args.sidecar_timeout_seconds)
+    sender = EventSender(poster, batch_size=args.sidecar_batch_size, flush_seconds=args.sidecar_flush_seconds)
+    sender.start()
+    csv_sink = CsvSink(args.csv_dir, args.run_tag) if args.csv_dir else None
+    publish = fan_out(sender.send, csv_sink) if csv_sink else sender.send
+    sota = SharedSota()
+    follower = None
+    if args.follow_sota:
+        follower = SotaFollower(SidecarClient(url, timeout=args.sidecar_timeout_seconds), run_id, sota).start()
+    status = 1
+    try:
+        status = MinerRun(args, publish, dropped=lambda: sender.dropped, run_id=run_id, sota=sota).execute()
+    finally:
+        if follower is not None:
+            follower.stop()
+        sender.close(FINAL_FLUSH_S if status < 128 else 0.0)
+        poster.close()
+        if csv_sink is not None:
+            csv_sink.close()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Shim: `python -m scripts.miner_local_og` runs `python -m miner.local_miner`."""
+from miner.local_miner import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""Shim: `python -m scripts.profile_gui_like` runs `python -m miner.profiling.gui_like`."""
+from miner.profiling.gui_like import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

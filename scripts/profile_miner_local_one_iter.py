@@ -1,0 +1,5 @@
+"""Shim: `python -m scripts.profile_miner_local_one_iter` runs `python -m miner.profiling.one_iter`."""
+from miner.profiling.one_iter import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

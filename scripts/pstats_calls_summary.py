@@ -1,0 +1,5 @@
+"""Shim: `python -m scripts.pstats_calls_summary` runs `python -m miner.profiling.pstats_summary`."""
+from miner.profiling.pstats_summary import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

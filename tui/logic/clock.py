@@ -1,0 +1,19 @@
+"""The one clock of the TUI's logic, so tests can freeze it (tui.md §13)."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+_source: Callable[[], float] = time.monotonic
+
+
+def now() -> float:
+    """Monotonic seconds."""
+    return _source()
+
+
+def set_source(source: Callable[[], float] | None) -> None:
+    """Replace the clock (tests); None restores the real one."""
+    global _source
+    _source = source or time.monotonic
