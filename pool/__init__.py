@@ -1,1 +1,3 @@
-"""bitsota pool package."""
+"""The pool API service (pool.md): signed miner routes, consensus, reputation, windows and rewards."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,19 @@
+"""Errors the pool answers with `{"detail": ...}` (pool.md §1.4); the detail strings are the contract."""
+
+from __future__ import annotations
+
+ACTIVE_TASK = "Miner already has active task"
+NO_TASKS = "No tasks available"
+UNSUPPORTED_TASK_TYPE = "Unsupported task_type"
+LEASE_USED = "Lease already used in this window"
+ASSIGNMENT_NOT_FOUND = "Active assignment not found"
+LEASE_NOT_FOUND = "Active lease assignment not found"
+NOT_EVOLVE = "Assignment is not an evolve task"
+NOT_EVALUATE = "Assignment is not an evaluate task"
+
+
+class PoolError(Exception):
+    def __init__(self, status_code: int, detail: str):
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail

@@ -1,0 +1,58 @@
+"""The pool's per-process state: settings, database, replay cache, clock, RNG and the write lock (§3.12)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Callable
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.replay_cache import ReplayCache
+from pool.db import Database
+from pool.settings import PoolSettings
+from pool.windows import WindowClock
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class RelayStatus:
+    """What the forwarder last did, for the monitor (§1.5 `relay`)."""
+
+    last_attempt_ts: float | None = None
+    last_outcome: str | None = None
+    last_detail: str | None = None
+
+
+@dataclass
+class PoolState:
+    settings: PoolSettings
+    db: Database
+    windows: WindowClock
+    clock: Clock = time.time
+    replay: ReplayCache = field(default_factory=lambda: ReplayCache(100_000, "pool"))
+    rng: random.Random = field(default_factory=random.Random)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    relay: RelayStatus = field(default_factory=RelayStatus)
+    problem_turn: int = 0  # round-robin position over the served problems (§3.3 step 2)
+
+    def now(self) -> float:
+        return self.clock()
+
+    def window(self, now: float | None = None) -> int:
+        return self.windows.number(self.now() if now is None else now)
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One serialised write transaction: allocation, submissions and sweeper work never interleave."""
+        async with self.lock, self.db.write() as connection:
+            yield connection
+
+
+def get_state(request: Request) -> PoolState:
+    return request.app.state.pool
