@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-_source: Callable[[], float] = time.monotonic
+_source: Callable[[], float] = time.time
 
 
 def now() -> float:
-    """Monotonic seconds."""
+    """Wall-clock epoch seconds (what timestamps and intervals in the TUI are measured in)."""
     return _source()
 
 
 def set_source(source: Callable[[], float] | None) -> None:
     """Replace the clock (tests); None restores the real one."""
     global _source
-    _source = source or time.monotonic
+    _source = source or time.time
