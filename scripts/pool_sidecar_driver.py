@@ -1,0 +1,6 @@
+"""Shim: `python -m scripts.pool_sidecar_driver` runs `miner.pool_driver`."""
+
+from miner.pool_driver import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
