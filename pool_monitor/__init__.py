@@ -1,1 +1,1 @@
-"""bitsota pool_monitor package."""
+"""The retro pool monitor (pool.md §7): snapshot client, plain-text frame, Textual widget and app."""
