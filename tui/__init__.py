@@ -1,1 +1,1 @@
-"""bitsota tui package."""
+"""bitsota-tui: the Textual app miners run over SSH (tui.md). Importing this package imports nothing."""

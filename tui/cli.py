@@ -1,0 +1,60 @@
+"""`bitsota-tui` flags (tui.md §2)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Sequence
+
+TASK_TYPES = ("cifar10_binary", "mnist_binary", "scalar_linear", "pool")
+VERSION = "0.1.0"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _workers(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("workers must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("port must be 1-65535")
+    return value
+
+
+def build_parser() -> OneLineParser:
+    p = OneLineParser(prog="bitsota-tui", description="BitSota mining in the terminal.")
+    p.add_argument("--local", action="store_true", help="embedded test relay and local validator")
+    p.add_argument("--keep-running", action="store_true", default=None,
+                   help="leave the sidecar, the miner and --local services running on exit")
+    p.add_argument("--stop", action="store_true", help="stop the processes in the state file and exit")
+    p.add_argument("--status", action="store_true", help="print the state file and sidecar state and exit")
+    p.add_argument("--json", action="store_true", help="with --status: machine-readable output")
+    p.add_argument("--config", help="gui config file")
+    p.add_argument("--problem-config", help="problem config file")
+    p.add_argument("--relay-url", help="override relay_endpoint")
+    p.add_argument("--pool-url", help="override pool_endpoint")
+    p.add_argument("--sidecar-host", help="override BITSOTA_SIDECAR_HOST")
+    p.add_argument("--sidecar-port", type=_port, help="override BITSOTA_SIDECAR_PORT")
+    p.add_argument("--wallet", help="preselect a wallet")
+    p.add_argument("--hotkey", help="preselect a hotkey")
+    p.add_argument("--wallet-path", help="wallet directory searched first")
+    p.add_argument("--task-type", choices=TASK_TYPES, help="preselect the task type")
+    p.add_argument("--workers", type=_workers, help="preselect the worker count")
+    p.add_argument("--auto-start", action="store_true", help="start mining as soon as a wallet is loaded")
+    p.add_argument("--theme", help="theme name (auto, textual-dark, ansi-dark, bitsota-retro, …)")
+    p.add_argument("--no-mouse", action="store_true", help="disable mouse input")
+    p.add_argument("--data-dir", help="data set directory (BITSOTA_DATA_DIR for children)")
+    p.add_argument("--log-file", help="TUI debug log file")
+    p.add_argument("--version", action="version", version=f"bitsota-tui {VERSION}")
+    return p
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)

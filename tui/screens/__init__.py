@@ -1,0 +1,1 @@
+"""Full screens: the help screen and the too-small overlay."""

@@ -1,0 +1,79 @@
+"""From flags, gui config and environment to a SessionConfig (tui.md §2, §10, §11)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from core.config import find_problem_config
+from tui.logic import settings as gui_settings
+from tui.logic.files import bitsota_home, write_json_atomic
+from tui.services.local_stack import apply_local_environment
+from tui.services.session import SessionConfig
+
+LOCAL_COOLDOWN_S = 10.0
+LOCAL_SOTA_REFRESH_S = 5.0
+DEFAULT_PROBLEM_CONFIG = {
+    "mining": {"engine": "baseline", "checkpoint_generations": 1000, "miner_task_count": 10,
+               "validator_task_count": None, "validate_every": 1000, "fec_cache_size": 0,
+               "engine_params": {"pop_size": 100, "tournament_size": 10, "mutation_prob": 0.9}},
+    "args": {"task_type": "cifar10_binary", "workers": 1, "iterations": 0, "seed": None, "feature_dim": 16,
+             "train_examples": None, "val_examples": None, "setup_max_ops": 7, "predict_max_ops": 11,
+             "learn_max_ops": 23, "scalar_regs": 5, "vector_regs": 9, "matrix_regs": 2, "vector_dim": None,
+             "log_every": 1000, "population_snapshot_every": 0, "migration_iters": 0, "verbose": False},
+    "env": {"MINER_SUBMISSION_COOLDOWN_SECONDS": "60"},
+}
+
+
+def problem_config_path(args: argparse.Namespace, settings: gui_settings.GuiSettings) -> Path | None:
+    """The §3.3 lookup; outside --local a missing config is written from the shipped default."""
+    found = find_problem_config(args.problem_config, {"problem_config_path": settings.problem_config_path})
+    if found is not None or args.local:
+        return found
+    target = bitsota_home() / "problem_config.json"
+    if not target.exists():
+        write_json_atomic(target, DEFAULT_PROBLEM_CONFIG)
+    return target
+
+
+def cooldown_seconds(settings: gui_settings.GuiSettings, explicit: dict, env: dict[str, str], local: bool) -> float:
+    if env.get("MINER_SUBMISSION_COOLDOWN_SECONDS", "").strip():
+        try:
+            return float(env["MINER_SUBMISSION_COOLDOWN_SECONDS"])
+        except ValueError:
+            pass
+    if "submission_cooldown_seconds" in explicit or not local:
+        return float(settings.submission_cooldown_seconds)
+    return LOCAL_COOLDOWN_S
+
+
+def session_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> tuple[SessionConfig, list[str]]:
+    env = dict(os.environ if env is None else env)
+    settings, path, warnings = gui_settings.load(args.config)
+    explicit = _explicit_keys(path)
+    if args.local:
+        apply_local_environment(env)
+        os.environ.update({k: v for k, v in env.items() if k not in os.environ})
+        settings = replace(settings, test_mode=True)
+    if args.data_dir:
+        env["BITSOTA_DATA_DIR"] = str(Path(args.data_dir).expanduser())
+    host = args.sidecar_host or env.get("BITSOTA_SIDECAR_HOST") or "127.0.0.1"
+    port = args.sidecar_port or int(env.get("BITSOTA_SIDECAR_PORT") or 8123)
+    keep = settings.keep_running if args.keep_running is None else args.keep_running
+    config = SessionConfig(
+        settings=settings, relay_url=(args.relay_url or settings.relay_endpoint).rstrip("/"),
+        pool_url=(args.pool_url or settings.pool_endpoint).rstrip("/"), sidecar_host=host, sidecar_port=port,
+        problem_config=problem_config_path(args, settings), local=args.local, keep_running=keep, env=env,
+        cooldown_s=cooldown_seconds(settings, explicit, env, args.local),
+        sota_refresh_s=LOCAL_SOTA_REFRESH_S if args.local else 30.0)
+    return config, warnings
+
+
+def _explicit_keys(path: Path | None) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else {}
+    except (OSError, ValueError):
+        return {}

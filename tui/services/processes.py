@@ -1,0 +1,129 @@
+"""Child processes (tui.md §8.2): own process group, stdin from /dev/null, output appended to a log file.
+
+Children are stopped as a group: SIGTERM, wait, SIGKILL, wait. Re-attached children are known only by pid.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from tui.logic.state_file import pid_alive
+
+STOP_WAIT_S = 5.0
+LOG_ROTATE_BYTES = 10 * 1024 * 1024
+LOG_KEEP = 5
+
+
+@dataclass
+class Child:
+    name: str
+    pid: int
+    pgid: int
+    log_path: Path | None = None
+    popen: subprocess.Popen | None = None  # None for a re-attached child
+
+    def alive(self) -> bool:
+        if self.popen is not None:
+            return self.popen.poll() is None
+        return pid_alive(self.pid)
+
+    def exit_code(self) -> int | None:
+        return self.popen.poll() if self.popen is not None else None
+
+
+def rotate_log(path: Path) -> None:
+    """Keep `path` below 10 MiB by shifting it to path.1 … path.5."""
+    try:
+        if path.stat().st_size < LOG_ROTATE_BYTES:
+            return
+    except OSError:
+        return
+    for index in range(LOG_KEEP - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{index}")
+        if older.exists():
+            older.replace(path.with_name(f"{path.name}.{index + 1}"))
+    path.replace(path.with_name(f"{path.name}.1"))
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def spawn(name: str, argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None) -> Child:
+    """Start `argv` in a new process group with output appended to `log_path`."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    rotate_log(log_path)
+    with open(log_path, "ab") as log_file:
+        popen = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                                 env=dict(env) if env is not None else None, start_new_session=True)
+    return Child(name, popen.pid, popen.pid, log_path, popen)
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    try:
+        os.killpg(pgid, signum)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _wait_gone(child: Child, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.alive() and not _group_alive(child.pgid):
+            return True
+        time.sleep(0.05)
+    return not child.alive()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def stop(child: Child, wait_s: float = STOP_WAIT_S) -> int | None:
+    """SIGTERM to the group, wait, SIGKILL, wait; the exit code when it is our own child."""
+    if child.alive() or _group_alive(child.pgid):
+        _signal_group(child.pgid, signal.SIGTERM)
+        if not _wait_gone(child, wait_s):
+            _signal_group(child.pgid, signal.SIGKILL)
+            _wait_gone(child, wait_s)
+    if child.popen is not None:
+        try:
+            return child.popen.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            return None
+    return None
+
+
+def detach(child: Child) -> None:
+    """SIGUSR1 turns off a child's `--exit-with-parent` watch, so it survives our exit."""
+    try:
+        os.kill(child.pid, signal.SIGUSR1)
+    except ProcessLookupError:
+        pass
+
+
+def tail(path: Path | None, lines: int = 20) -> list[str]:
+    """The last `lines` lines of a log file (empty when it is missing)."""
+    if path is None:
+        return []
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 64 * 1024))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    return text.splitlines()[-lines:]

@@ -1,0 +1,1 @@
+"""The TUI's panes and modals, one module per panel."""
