@@ -55,10 +55,11 @@ def validate_dsl(text: str, input_dim: int) -> None:
         raise InvalidDsl("no instructions")
 
 
-async def owned_active(connection: AsyncConnection, hotkey: str, assignment_id: str, not_found: str):
+async def owned_active(connection: AsyncConnection, hotkey: str, assignment_id: str, not_found: str, now: float):
+    """The signer's active, unexpired assignment `assignment_id`, else PoolError 404 `not_found`."""
     row = (await connection.execute(select(assignments).where(and_(
         assignments.c.id == assignment_id, assignments.c.miner_hotkey == hotkey,
-        assignments.c.status == ACTIVE)))).first()
+        assignments.c.status == ACTIVE, assignments.c.timeout_ts > now)))).first()
     if row is None:
         raise PoolError(404, not_found)
     return row
@@ -99,7 +100,7 @@ async def add_evolution(state: PoolState, connection: AsyncConnection, assignmen
 
 async def submit_evolution(state: PoolState, connection: AsyncConnection, hotkey: str, batch_id: str, text: str,
                            parent_ids: list[int], now: float) -> tuple[int, bool]:
-    assignment = await owned_active(connection, hotkey, batch_id, ASSIGNMENT_NOT_FOUND)
+    assignment = await owned_active(connection, hotkey, batch_id, ASSIGNMENT_NOT_FOUND, now)
     if assignment.kind != EVOLVE:
         raise PoolError(400, NOT_EVOLVE)
     try:
@@ -147,7 +148,7 @@ async def _already_evaluated(connection: AsyncConnection, algorithm_id: int, hot
 
 async def submit_evaluation(state: PoolState, connection: AsyncConnection, hotkey: str, batch_id: str,
                             reports: list[tuple[int, float | None]], now: float) -> EvaluationOutcome:
-    assignment = await owned_active(connection, hotkey, batch_id, ASSIGNMENT_NOT_FOUND)
+    assignment = await owned_active(connection, hotkey, batch_id, ASSIGNMENT_NOT_FOUND, now)
     if assignment.kind != EVALUATE:
         raise PoolError(400, NOT_EVALUATE)
     outcome = await add_evaluations(state, connection, assignment, hotkey, reports, now)
@@ -156,12 +157,13 @@ async def submit_evaluation(state: PoolState, connection: AsyncConnection, hotke
 
 
 async def release(connection: AsyncConnection, hotkey: str, batch_id: str | None, now: float) -> list[str]:
-    condition = and_(assignments.c.miner_hotkey == hotkey, assignments.c.status == ACTIVE)
+    condition = and_(assignments.c.miner_hotkey == hotkey, assignments.c.status == ACTIVE,
+                     assignments.c.timeout_ts > now)
     if batch_id:
         condition = and_(condition, assignments.c.id == batch_id)
     ids = [row[0] for row in await connection.execute(select(assignments.c.id).where(condition))]
     if not ids:
-        raise PoolError(404, ASSIGNMENT_NOT_FOUND)
+        raise PoolError(404, ASSIGNMENT_NOT_FOUND, now)
     for assignment_id in ids:
         await close(connection, assignment_id, RELEASED, now)
     return ids
@@ -256,7 +258,7 @@ async def submit_lease(state: PoolState, connection: AsyncConnection, hotkey: st
                        reports: list[tuple[int, float | None]], evolutions: list[tuple[list[int], str]],
                        iterations: int | None, now: float) -> LeaseOutcome:
     """Evaluations as in submit_evaluation; the first `evolve_budget` evolutions by §3.6, the rest rejected."""
-    assignment = await owned_active(connection, hotkey, lease_id, LEASE_NOT_FOUND)
+    assignment = await owned_active(connection, hotkey, lease_id, LEASE_NOT_FOUND, now)
     if assignment.kind != LEASE:
         raise PoolError(404, LEASE_NOT_FOUND)
     if (iterations or 0) < state.settings.lease_min_iterations:
