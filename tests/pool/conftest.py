@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import dataclasses
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import AsyncIterator, Iterator
@@ -104,26 +103,39 @@ async def _admin(url: str, statement: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(scope="session")
-def pool_postgres_admin(postgres_url: str) -> str:
-    return postgres_url
+def _run_in_thread(coroutine) -> None:
+    """asyncio.run in a thread of its own, so async tests (with a running loop) can use the fixture too."""
+    errors = []
+    thread = threading.Thread(target=lambda: _capture(errors, coroutine))
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _capture(errors: list, coroutine) -> None:
+    try:
+        asyncio.run(coroutine)
+    except Exception as exc:  # re-raised in the calling thread
+        errors.append(exc)
 
 
 @pytest.fixture
 def postgres_database(postgres_url: str) -> Iterator[str]:
     """A fresh database of its own on the shared server (no collision with the relay's tests)."""
     name = f"bitsota_pool_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(postgres_url, f'CREATE DATABASE "{name}"'))
+    _run_in_thread(_admin(postgres_url, f'CREATE DATABASE "{name}"'))
     parts = urlsplit(postgres_url)
     yield normalize_database_url(urlunsplit(parts._replace(path=f"/{name}")))
-    asyncio.run(_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run_in_thread(_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextlib.contextmanager
-def uvicorn_pool(settings: PoolSettings) -> Iterator[str]:
+def uvicorn_pool(settings: PoolSettings, clock=None) -> Iterator[str]:
     """A real pool on a free loopback port, served by uvicorn in a thread; yields its URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(settings, clock=clock) if clock is not None else create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -134,6 +146,3 @@ def uvicorn_pool(settings: PoolSettings) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
 
-
-def monotonic_deadline(seconds: float) -> float:
-    return time.monotonic() + seconds
