@@ -1,46 +1,116 @@
-/* Compiled evaluator kernel: runs one compiled program on one task (algorithm.md §4.5, §6, §17).
+/* Compiled evaluator kernel (algorithm.md §4.5, §6, §17).
  *
- * core/fast.py compiles a Program into a flat table of instructions whose operands are resolved memory
- * offsets (statically skipped instructions already dropped) and calls run_task() once per task. Numerics
- * follow §4.5 exactly: every float32 operation is a single binary32 operation (built with
+ * core/fast.py hands compile() a program's instructions with the statically skipped ones already dropped
+ * (the skip rules live once, in core.interpreter); compile() lowers them into a blob: a header and one row
+ * per instruction whose operands are resolved offsets into one flat float32 memory. run() executes a blob on
+ * a batch of tasks packed into one buffer, each task with its own PCG64 stream.
+ *
+ * Numerics follow §4.5 exactly: every float32 operation is a single binary32 operation (built with
  * -ffp-contract=off and without -ffast-math), reductions use numpy's pairwise and einsum orders, and
  * transcendentals are libm binary64 calls rounded once. GAUSSIAN/UNIFORM draw through numpy's own
- * distribution functions on the task's PCG64 bit generator, so the streams equal numpy's.
+ * distribution functions from a PCG64 generator implemented here and started from the state numpy's
+ * PCG64(seed) begins with, so the streams equal numpy's.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "numpy/random/distributions.h"
 
 /* Internal opcodes: the public ones (1..22) plus two that COPY compiles into. */
 enum {
-    OP_CONST = 1, OP_ADD = 3, OP_SUB, OP_MUL, OP_DIV, OP_ABS, OP_EXP, OP_LOG, OP_SIN, OP_COS, OP_TAN,
-    OP_HEAVISIDE, OP_GAUSSIAN, OP_UNIFORM, OP_DOT, OP_MATMUL, OP_OUTER, OP_NORM, OP_MEAN, OP_STD,
-    OP_FROBENIUS = 23, /* COPY of a matrix into a scalar */
-    OP_ASSIGN = 24,    /* COPY by the assignment rule (store or broadcast) */
-    OP_LAST = 24
+    OP_NOOP = 0, OP_CONST, OP_CONST_VEC, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_ABS, OP_EXP, OP_LOG, OP_SIN, OP_COS,
+    OP_TAN, OP_HEAVISIDE, OP_GAUSSIAN, OP_UNIFORM, OP_DOT, OP_MATMUL, OP_OUTER, OP_NORM, OP_MEAN, OP_STD, OP_COPY,
+    OP_FROBENIUS, /* COPY of a matrix into a scalar */
+    OP_ASSIGN,    /* COPY by the assignment rule (store or broadcast) */
+    OP_LAST = OP_ASSIGN
 };
 
-/* One compiled instruction: int32 fields in this order (fast.py writes the same layout). */
+/* Flat register addresses (core/program.py): s0.. = 0.., v0.. = 20.., m0.. = 30.. */
+enum { VECTOR_BASE = 20, MATRIX_BASE = 30, ADDRESS_LIMIT = 1 << 15 /* addresses are int16 */ };
+
+/* One compiled instruction. */
 typedef struct {
     int32_t op;
-    int32_t a, b, d;      /* memory offsets of arg1, arg2, dest */
+    int32_t a, b, d;        /* memory offsets of arg1, arg2, dest */
     int32_t ra, rb, rr, rd; /* ranks (0 scalar, 1 vector, 2 matrix) of arg1, arg2, result, dest */
-    int32_t out;          /* where the result is computed; != d means "then assign to d by broadcast" */
+    int32_t out;            /* where the result is computed; != d means "then assign to d by broadcast" */
+    float c1, c2;           /* constants; UNIFORM's c2 holds the width c2 - c1 rounded once from binary64 */
 } instr_t;
 
-#define INSTR_FIELDS 9
-#define MAX_VECTOR_DIM (1 << 24) /* keeps n * n far from overflow */
+/* A compiled program: this header, then its rows, phases concatenated. */
+typedef struct {
+    int32_t magic;
+    int32_t n;            /* vector_dim */
+    int32_t phase_end[3]; /* setup, predict, learn rows end here */
+    int32_t mem_floats;   /* registers, then a result scratch of n floats */
+    int32_t tmp_floats;   /* reduction products: n, or n*n when a matrix norm is taken */
+    int32_t s0, s1, v0;   /* offsets of the protocol registers */
+} header_t;
+
+#define BLOB_MAGIC 0x46455832 /* "FEX2" */
+#define MAX_VECTOR_DIM (1 << 24)   /* keeps n * n far from overflow */
+#define MAX_MEMORY_FLOATS (1 << 30) /* keeps every offset within int32 */
 static const float EPS = 1e-8f;
+
+/* ---- PCG64 (numpy's default bit generator: 128-bit LCG, XSL-RR output, 32-bit halves buffered) ---- */
+
+typedef struct {
+    unsigned __int128 state, inc;
+    int has_uint32;
+    uint32_t uinteger;
+} pcg64_t;
+
+#define PCG_MULTIPLIER (((unsigned __int128)0x2360ed051fc65da4ULL << 64) | 0x4385df649fccf645ULL)
+
+static uint64_t pcg64_next64(void *st)
+{
+    pcg64_t *g = (pcg64_t *)st;
+    g->state = g->state * PCG_MULTIPLIER + g->inc;
+    uint64_t folded = (uint64_t)(g->state >> 64) ^ (uint64_t)g->state;
+    unsigned rot = (unsigned)(g->state >> 122);
+    return (folded >> rot) | (folded << ((64 - rot) & 63));
+}
+
+static uint32_t pcg64_next32(void *st)
+{
+    pcg64_t *g = (pcg64_t *)st;
+    if (g->has_uint32) {
+        g->has_uint32 = 0;
+        return g->uinteger;
+    }
+    uint64_t next = pcg64_next64(st);
+    g->has_uint32 = 1;
+    g->uinteger = (uint32_t)(next >> 32);
+    return (uint32_t)next;
+}
+
+static double pcg64_next_double(void *st) { return (double)(pcg64_next64(st) >> 11) * (1.0 / 9007199254740992.0); }
+
+/* A fresh generator from numpy's PCG64(seed).state words: state high, state low, inc high, inc low. */
+static void pcg64_start(pcg64_t *g, bitgen_t *bitgen, const uint64_t words[4])
+{
+    g->state = ((unsigned __int128)words[0] << 64) | words[1];
+    g->inc = ((unsigned __int128)words[2] << 64) | words[3];
+    g->has_uint32 = 0;
+    g->uinteger = 0;
+    bitgen->state = g;
+    bitgen->next_uint64 = pcg64_next64;
+    bitgen->next_uint32 = pcg64_next32;
+    bitgen->next_double = pcg64_next_double;
+    bitgen->next_raw = pcg64_next64;
+}
+
+/* ---- kernels ---- */
 
 typedef struct {
     const instr_t *code;
-    const float *consts; /* (c1, c2) per instruction; UNIFORM's c2 holds the rounded width c2 - c1 */
     float *mem;
-    float *tmp;          /* scratch for reduction products, n*n or n floats */
-    Py_ssize_t n;        /* vector_dim */
+    float *tmp; /* scratch for reduction products */
+    Py_ssize_t n;
     bitgen_t *bitgen;
 } machine_t;
 
@@ -227,13 +297,14 @@ static void assign(float *dest, int rd, const float *out, int rr, Py_ssize_t n)
     for (Py_ssize_t k = 0; k < total; k += block) memmove(dest + k, out, (size_t)block * sizeof(float));
 }
 
+
 static void execute(const machine_t *m, Py_ssize_t start, Py_ssize_t stop)
 {
     float *mem = m->mem;
     Py_ssize_t n = m->n;
     for (Py_ssize_t pc = start; pc < stop; pc++) {
         const instr_t *in = &m->code[pc];
-        float c1 = m->consts[2 * pc], c2 = m->consts[2 * pc + 1];
+        float c1 = in->c1, c2 = in->c2;
         float *a = mem + in->a, *b = mem + in->b, *d = mem + in->d, *o = mem + in->out;
         switch (in->op) {
         case OP_CONST: {
@@ -310,139 +381,375 @@ static void execute(const machine_t *m, Py_ssize_t start, Py_ssize_t stop)
     }
 }
 
-/* ---- argument checking: every offset the program touches must lie inside the memory buffer ---- */
+/* ---- compile: kept instructions -> blob ---- */
 
-static int check_span(Py_ssize_t offset, int rank, Py_ssize_t n, Py_ssize_t mem_len)
+/* One instruction as Python holds it: (op, arg1, arg2, dest, c1, c2), constants as binary64. */
+typedef struct {
+    int op, arg1, arg2, dest;
+    double c1, c2;
+} source_t;
+
+static int rank_of(int addr) { return addr < VECTOR_BASE ? 0 : (addr < MATRIX_BASE ? 1 : 2); }
+static int reads_arg1(int op) { return op != OP_CONST && op != OP_CONST_VEC && op != OP_GAUSSIAN && op != OP_UNIFORM; }
+static int reads_arg2(int op) { return (op >= OP_ADD && op <= OP_DIV) || (op >= OP_DOT && op <= OP_OUTER); }
+
+static int read_source(PyObject *item, source_t *src)
+{
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 6) {
+        PyErr_SetString(PyExc_TypeError, "compile: instructions must be (op, arg1, arg2, dest, c1, c2) tuples");
+        return 0;
+    }
+    long fields[4];
+    for (int i = 0; i < 4; i++) {
+        fields[i] = PyLong_AsLong(PyTuple_GET_ITEM(item, i));
+        if (fields[i] == -1 && PyErr_Occurred()) return 0;
+    }
+    src->c1 = PyFloat_AsDouble(PyTuple_GET_ITEM(item, 4));
+    if (src->c1 == -1.0 && PyErr_Occurred()) return 0;
+    src->c2 = PyFloat_AsDouble(PyTuple_GET_ITEM(item, 5));
+    if (src->c2 == -1.0 && PyErr_Occurred()) return 0;
+    src->op = (int)fields[0], src->arg1 = (int)fields[1], src->arg2 = (int)fields[2], src->dest = (int)fields[3];
+    /* The caller dropped skipped instructions; anything that still does not fit is its error. */
+    int ok = fields[0] > OP_NOOP && fields[0] <= OP_COPY && fields[3] >= 0 && fields[3] < ADDRESS_LIMIT &&
+             (!reads_arg1(src->op) || (fields[1] >= 0 && fields[1] < ADDRESS_LIMIT)) &&
+             (!reads_arg2(src->op) || (fields[2] >= 0 && fields[2] < ADDRESS_LIMIT)) &&
+             (src->op != OP_CONST_VEC || (isfinite(src->c1) && src->c1 > -1.0 && src->c1 < MAX_VECTOR_DIM));
+    if (!ok) PyErr_SetString(PyExc_ValueError, "compile: an instruction that a skip rule drops was passed");
+    return ok;
+}
+
+/* (kernel op, result rank) of an executed instruction, before choosing where the result goes. */
+static void lower_result(const source_t *src, int ra, int *op, int *rr)
+{
+    int rd = rank_of(src->dest);
+    *op = src->op;
+    switch (src->op) {
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: {
+        int rb = rank_of(src->arg2);
+        *rr = ra > rb ? ra : rb;
+        return;
+    }
+    case OP_ABS: case OP_EXP: case OP_LOG: case OP_SIN: case OP_COS: case OP_TAN: case OP_HEAVISIDE:
+        *rr = ra;
+        return;
+    case OP_DOT: case OP_NORM: case OP_MEAN: case OP_STD: *rr = 0; return;
+    case OP_MATMUL: *rr = 1; return;
+    case OP_OUTER: *rr = 2; return;
+    case OP_COPY:
+        if (rd > 0 || ra == 0) {
+            *op = OP_ASSIGN, *rr = ra;
+        } else {
+            *op = ra == 1 ? OP_NORM : OP_FROBENIUS, *rr = 0;
+        }
+        return;
+    default: *rr = rd; return; /* CONST, GAUSSIAN, UNIFORM fill their dest */
+    }
+}
+
+static void lower(const source_t *src, const int32_t *offset, int32_t scratch, instr_t *row)
+{
+    memset(row, 0, sizeof(*row));
+    if (src->op == OP_CONST_VEC) { /* one element of a vector; the skip rules checked the index */
+        row->op = OP_CONST;
+        row->d = row->out = offset[src->dest] + (int32_t)trunc(src->c1);
+        row->c1 = (float)src->c2;
+        return;
+    }
+    int ra = reads_arg1(src->op) ? rank_of(src->arg1) : 0;
+    lower_result(src, ra, &row->op, &row->rr);
+    row->ra = ra;
+    row->rd = rank_of(src->dest);
+    row->a = reads_arg1(src->op) ? offset[src->arg1] : 0;
+    if (reads_arg2(src->op)) row->b = offset[src->arg2], row->rb = rank_of(src->arg2);
+    row->d = offset[src->dest];
+    if (row->op == OP_ASSIGN)
+        row->out = row->a;
+    else if (row->rr < row->rd || (src->op == OP_MATMUL && src->dest == src->arg2))
+        row->out = scratch; /* broadcast afterwards, or a matmul that would overwrite its vector */
+    else
+        row->out = row->d;
+    row->c1 = (float)src->c1;
+    row->c2 = src->op == OP_UNIFORM ? (float)(src->c2 - src->c1) : (float)src->c2;
+}
+
+static const char COMPILE_DOC[] =
+    "compile(setup, predict, learn, vector_dim) -> (blob, (n_setup, n_predict, n_learn))\n"
+    "Lower three lists of executed (not statically skipped) instructions into the blob run() takes.";
+
+static PyObject *compile_program(PyObject *self, PyObject *args)
+{
+    PyObject *phases[3];
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "O!O!O!n", &PyList_Type, &phases[0], &PyList_Type, &phases[1], &PyList_Type,
+                          &phases[2], &n))
+        return NULL;
+    if (n < 1 || n > MAX_VECTOR_DIM) {
+        PyErr_SetString(PyExc_ValueError, "compile: vector_dim out of range");
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(phases[0]) + PyList_GET_SIZE(phases[1]) + PyList_GET_SIZE(phases[2]);
+    source_t *src = PyMem_Malloc(sizeof(source_t) * (size_t)(count ? count : 1));
+    int32_t *offset = NULL;
+    PyObject *blob = NULL;
+    if (src == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t k = 0;
+    int top_address = VECTOR_BASE;
+    for (int p = 0; p < 3; p++)
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(phases[p]); i++, k++) {
+            if (!read_source(PyList_GET_ITEM(phases[p], i), &src[k])) goto done;
+            const source_t *in = &src[k];
+            int most = in->dest;
+            if (reads_arg1(in->op) && in->arg1 > most) most = in->arg1;
+            if (reads_arg2(in->op) && in->arg2 > most) most = in->arg2;
+            if (most > top_address) top_address = most;
+        }
+
+    /* Every register the program touches gets a slot, in address order; s0, s1 and v0 always do. */
+    offset = PyMem_Malloc(sizeof(int32_t) * (size_t)(top_address + 1));
+    if (offset == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const int32_t UNUSED = -1, USED = 0;
+    for (int addr = 0; addr <= top_address; addr++) offset[addr] = UNUSED;
+    offset[0] = offset[1] = offset[VECTOR_BASE] = USED;
+    for (k = 0; k < count; k++) {
+        offset[src[k].dest] = USED;
+        if (reads_arg1(src[k].op)) offset[src[k].arg1] = USED;
+        if (reads_arg2(src[k].op)) offset[src[k].arg2] = USED;
+    }
+    int64_t top = 0;
+    for (int addr = 0; addr <= top_address && top <= MAX_MEMORY_FLOATS; addr++)
+        if (offset[addr] == USED) {
+            offset[addr] = (int32_t)top;
+            top += rank_size(rank_of(addr), n);
+        }
+    if (top + n > MAX_MEMORY_FLOATS) {
+        PyErr_SetString(PyExc_ValueError, "compile: program memory is too large to evaluate");
+        goto done;
+    }
+    blob = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(sizeof(header_t) + sizeof(instr_t) * (size_t)count));
+    if (blob == NULL) goto done;
+    header_t *h = (header_t *)PyBytes_AS_STRING(blob);
+    instr_t *rows = (instr_t *)(h + 1);
+    int takes_matrix_norm = 0;
+    for (k = 0; k < count; k++) {
+        lower(&src[k], offset, (int32_t)top, &rows[k]);
+        takes_matrix_norm |= rows[k].op == OP_FROBENIUS;
+    }
+    h->magic = BLOB_MAGIC;
+    h->n = (int32_t)n;
+    h->phase_end[0] = (int32_t)PyList_GET_SIZE(phases[0]);
+    h->phase_end[1] = h->phase_end[0] + (int32_t)PyList_GET_SIZE(phases[1]);
+    h->phase_end[2] = (int32_t)count;
+    h->mem_floats = (int32_t)(top + n);
+    h->tmp_floats = (int32_t)(takes_matrix_norm ? n * n : n);
+    h->s0 = offset[0], h->s1 = offset[1], h->v0 = offset[VECTOR_BASE];
+done:
+    PyMem_Free(src);
+    PyMem_Free(offset);
+    if (blob == NULL) return NULL;
+    PyObject *sizes = Py_BuildValue("(iii)", (int)PyList_GET_SIZE(phases[0]), (int)PyList_GET_SIZE(phases[1]),
+                                    (int)PyList_GET_SIZE(phases[2]));
+    if (sizes == NULL) {
+        Py_DECREF(blob);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", blob, sizes);
+}
+
+/* ---- run: blob x packed tasks -> predictions ---- */
+
+static int check_span(int64_t offset, int rank, int64_t n, int64_t mem_len)
 {
     return rank >= 0 && rank <= 2 && offset >= 0 && offset + rank_size(rank, n) <= mem_len;
 }
 
-static int check_code(const instr_t *code, Py_ssize_t count, Py_ssize_t n, Py_ssize_t mem_len, Py_ssize_t tmp_len)
+/* A blob is bytes the caller could have made up: check that it only touches its own memory. */
+static const header_t *checked_blob(const Py_buffer *buf)
 {
-    Py_ssize_t need_tmp = 0;
-    for (Py_ssize_t pc = 0; pc < count; pc++) {
+    const header_t *h = (const header_t *)buf->buf;
+    if (buf->len < (Py_ssize_t)sizeof(header_t) || h->magic != BLOB_MAGIC || h->n < 1 || h->n > MAX_VECTOR_DIM ||
+        h->phase_end[0] < 0 || h->phase_end[1] < h->phase_end[0] || h->phase_end[2] < h->phase_end[1] ||
+        buf->len != (Py_ssize_t)(sizeof(header_t) + sizeof(instr_t) * (size_t)h->phase_end[2]))
+        return NULL;
+    int64_t n = h->n, mem = h->mem_floats, need_tmp = 0;
+    if (!check_span(h->s0, 0, n, mem) || !check_span(h->s1, 0, n, mem) || !check_span(h->v0, 1, n, mem))
+        return NULL;
+    const instr_t *code = (const instr_t *)(h + 1);
+    for (int32_t pc = 0; pc < h->phase_end[2]; pc++) {
         const instr_t *in = &code[pc];
-        if (in->op < OP_CONST || in->op > OP_LAST || in->op == 2 || in->op == 22) return 0;
-        if (!check_span(in->a, in->ra, n, mem_len) || !check_span(in->b, in->rb, n, mem_len) ||
-            !check_span(in->d, in->rd, n, mem_len) || !check_span(in->out, in->rr, n, mem_len))
-            return 0;
-        if (in->rr > in->rd) return 0;
+        if (in->op <= OP_NOOP || in->op > OP_LAST || in->op == OP_CONST_VEC || in->op == OP_COPY) return NULL;
+        if (!check_span(in->a, in->ra, n, mem) || !check_span(in->b, in->rb, n, mem) ||
+            !check_span(in->d, in->rd, n, mem) || !check_span(in->out, in->rr, n, mem) || in->rr > in->rd)
+            return NULL;
         if (in->op == OP_FROBENIUS && n * n > need_tmp) need_tmp = n * n;
         if ((in->op == OP_MATMUL || in->op == OP_NORM || in->op == OP_STD) && n > need_tmp) need_tmp = n;
     }
-    return need_tmp <= tmp_len;
+    return need_tmp <= h->tmp_floats ? h : NULL;
 }
 
+/* Where one task lives in the packed data buffer (all counts in floats); fast.py writes the same layout. */
 typedef struct {
-    Py_buffer code, consts, mem, tmp, x_train, y_train, x_val, y_val, preds;
-} buffers_t;
+    int64_t x_train, y_train, x_val, y_val, n_train, n_val, input_dim;
+} task_t;
 
-static void release_buffers(buffers_t *bufs)
+static int check_tasks(const task_t *tasks, Py_ssize_t count, Py_ssize_t data_len, Py_ssize_t preds_len)
 {
-    Py_buffer *all[] = {&bufs->code, &bufs->consts, &bufs->mem, &bufs->tmp, &bufs->x_train,
-                        &bufs->y_train, &bufs->x_val, &bufs->y_val, &bufs->preds};
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (all[i]->obj) PyBuffer_Release(all[i]);
-}
-
-static void load_example(float *v0, const float *row, Py_ssize_t input_dim)
-{
-    memcpy(v0, row, (size_t)input_dim * sizeof(float));
+    int64_t total_val = 0;
+    for (Py_ssize_t t = 0; t < count; t++) {
+        const task_t *k = &tasks[t];
+        if (k->n_train < 0 || k->n_val < 0 || k->input_dim < 1 || k->x_train < 0 || k->y_train < 0 ||
+            k->x_val < 0 || k->y_val < 0 || k->x_train + k->n_train * k->input_dim > data_len ||
+            k->y_train + k->n_train > data_len || k->x_val + k->n_val * k->input_dim > data_len ||
+            k->y_val + k->n_val > data_len)
+            return 0;
+        total_val += k->n_val;
+    }
+    return total_val == preds_len;
 }
 
 /* §6 steps 3-5 on one task. */
-static void run_protocol(machine_t *m, const Py_ssize_t phase_end[3], Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t v0,
-                         const float *x_train, const float *y_train, Py_ssize_t n_train, const float *x_val,
-                         Py_ssize_t n_val, Py_ssize_t input_dim, int epochs, float *preds)
+static void run_protocol(machine_t *m, const header_t *h, const float *data, const task_t *task, int epochs,
+                         float *preds)
 {
     float *mem = m->mem;
-    execute(m, 0, phase_end[0]);
+    const float *x_train = data + task->x_train, *y_train = data + task->y_train, *x_val = data + task->x_val;
+    size_t row_bytes = (size_t)task->input_dim * sizeof(float);
+    memset(mem, 0, (size_t)h->mem_floats * sizeof(float));
+    execute(m, 0, h->phase_end[0]);
     for (int epoch = 0; epoch < epochs; epoch++)
-        for (Py_ssize_t i = 0; i < n_train; i++) {
-            load_example(mem + v0, x_train + i * input_dim, input_dim);
-            execute(m, phase_end[0], phase_end[1]);
-            mem[s1] = y_train[i];
-            execute(m, phase_end[1], phase_end[2]);
-            mem[s1] = 0.0f;
+        for (int64_t i = 0; i < task->n_train; i++) {
+            memcpy(mem + h->v0, x_train + i * task->input_dim, row_bytes);
+            execute(m, h->phase_end[0], h->phase_end[1]);
+            mem[h->s1] = y_train[i];
+            execute(m, h->phase_end[1], h->phase_end[2]);
+            mem[h->s1] = 0.0f;
         }
-    for (Py_ssize_t i = 0; i < n_val; i++) {
-        load_example(mem + v0, x_val + i * input_dim, input_dim);
-        execute(m, phase_end[0], phase_end[1]);
-        preds[i] = mem[s0];
+    for (int64_t i = 0; i < task->n_val; i++) {
+        memcpy(mem + h->v0, x_val + i * task->input_dim, row_bytes);
+        execute(m, h->phase_end[0], h->phase_end[1]);
+        preds[i] = mem[h->s0];
     }
 }
 
 static const char RUN_DOC[] =
-    "run_task(code, consts, n_setup, n_predict, n_learn, mem, tmp, vector_dim, s0, s1, v0, input_dim,\n"
-    "         X_train, y_train, X_val, y_val, epochs, bitgen_capsule, preds)\n"
-    "Run a compiled program on one task; memory is zeroed first; predictions go into `preds`.";
+    "run(blob, data, tasks, seed_states, epochs, preds)\n"
+    "Run a compiled program on each packed task: `tasks` is int64 rows (x_train, y_train, x_val, y_val offsets\n"
+    "into the float32 `data`, n_train, n_val, input_dim), `seed_states` uint64 rows of numpy's PCG64(seed)\n"
+    "start (state hi, lo, inc hi, lo). Validation predictions go into `preds`, tasks one after another;\n"
+    "a task whose input_dim exceeds the program's vector_dim is not run (its predictions are left as they are).";
 
-static PyObject *run_task(PyObject *self, PyObject *args)
+static PyObject *run(PyObject *self, PyObject *args)
 {
-    buffers_t bufs;
-    memset(&bufs, 0, sizeof(bufs));
-    Py_ssize_t n_setup, n_predict, n_learn, n, s0, s1, v0, input_dim;
+    Py_buffer blob = {0}, data = {0}, tasks = {0}, states = {0}, preds = {0};
     int epochs;
-    PyObject *capsule;
-    if (!PyArg_ParseTuple(args, "y*y*nnnw*w*nnnnny*y*y*y*iOw*", &bufs.code, &bufs.consts, &n_setup, &n_predict,
-                          &n_learn, &bufs.mem, &bufs.tmp, &n, &s0, &s1, &v0, &input_dim, &bufs.x_train,
-                          &bufs.y_train, &bufs.x_val, &bufs.y_val, &epochs, &capsule, &bufs.preds))
-        goto fail;
-
-    Py_ssize_t count = n_setup + n_predict + n_learn;
-    Py_ssize_t mem_len = bufs.mem.len / 4, n_train = bufs.y_train.len / 4, n_val = bufs.y_val.len / 4;
-    if (n_setup < 0 || n_predict < 0 || n_learn < 0 || n < 1 || n > MAX_VECTOR_DIM || input_dim < 1 || input_dim > n || epochs < 0 ||
-        bufs.code.len != count * INSTR_FIELDS * 4 || bufs.consts.len != count * 2 * 4 ||
-        bufs.x_train.len != n_train * input_dim * 4 || bufs.x_val.len != n_val * input_dim * 4 ||
-        bufs.preds.len != n_val * 4 || !check_span(s0, 0, n, mem_len) || !check_span(s1, 0, n, mem_len) ||
-        !check_span(v0, 1, n, mem_len)) {
-        PyErr_SetString(PyExc_ValueError, "run_task: inconsistent buffer sizes or offsets");
-        goto fail;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*iw*", &blob, &data, &tasks, &states, &epochs, &preds)) goto done;
+    Py_ssize_t count = tasks.len / (Py_ssize_t)sizeof(task_t);
+    const header_t *h = checked_blob(&blob);
+    if (h == NULL) {
+        PyErr_SetString(PyExc_ValueError, "run: the compiled program is damaged or touches memory outside its buffers");
+        goto done;
     }
-    if (!check_code((const instr_t *)bufs.code.buf, count, n, mem_len, bufs.tmp.len / 4)) {
-        PyErr_SetString(PyExc_ValueError, "run_task: compiled code touches memory outside its buffers");
-        goto fail;
+    if (epochs < 0 || tasks.len != count * (Py_ssize_t)sizeof(task_t) || states.len != count * 4 * 8 ||
+        !check_tasks((const task_t *)tasks.buf, count, data.len / 4, preds.len / 4)) {
+        PyErr_SetString(PyExc_ValueError, "run: inconsistent task buffers");
+        goto done;
     }
-    bitgen_t *bitgen = (bitgen_t *)PyCapsule_GetPointer(capsule, "BitGenerator");
-    if (bitgen == NULL) goto fail;
-
-    machine_t m = {(const instr_t *)bufs.code.buf, (const float *)bufs.consts.buf, (float *)bufs.mem.buf,
-                   (float *)bufs.tmp.buf, n, bitgen};
-    Py_ssize_t phase_end[3] = {n_setup, n_setup + n_predict, count};
+    float *mem = PyMem_RawMalloc(sizeof(float) * (size_t)(h->mem_floats + h->tmp_floats));
+    if (mem == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    pcg64_t generator;
+    bitgen_t bitgen;
+    machine_t m = {(const instr_t *)(h + 1), mem, mem + h->mem_floats, h->n, &bitgen};
+    const task_t *task = (const task_t *)tasks.buf;
+    const uint64_t *seed_state = (const uint64_t *)states.buf;
+    float *out = (float *)preds.buf;
     Py_BEGIN_ALLOW_THREADS
-    memset(m.mem, 0, (size_t)mem_len * sizeof(float));
-    run_protocol(&m, phase_end, s0, s1, v0, (const float *)bufs.x_train.buf, (const float *)bufs.y_train.buf,
-                 n_train, (const float *)bufs.x_val.buf, n_val, input_dim, epochs, (float *)bufs.preds.buf);
+    for (Py_ssize_t t = 0; t < count; out += task[t].n_val, t++) {
+        if (task[t].input_dim > h->n) continue;
+        pcg64_start(&generator, &bitgen, seed_state + 4 * t);
+        run_protocol(&m, h, (const float *)data.buf, &task[t], epochs, out);
+    }
     Py_END_ALLOW_THREADS
-    release_buffers(&bufs);
-    Py_RETURN_NONE;
-fail:
-    release_buffers(&bufs);
-    return NULL;
+    PyMem_RawFree(mem);
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&blob);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&tasks);
+    PyBuffer_Release(&states);
+    PyBuffer_Release(&preds);
+    return result;
 }
 
-/* Test hook: `count` draws of one kind from a bit generator, for checking the streams against numpy. */
+/* The FEC trace of algorithm.md §11 step 3 (core/fec.py `trace_bytes` is its numpy definition): pred - y,
+ * rounded to 3 decimals as numpy's round does it in float32 (x * 1000, rint, / 1000), NaN -> 0,
+ * +-inf -> +-1e6, as little-endian float32 bytes. */
+static PyObject *fec_trace(PyObject *self, PyObject *args)
+{
+    Py_buffer preds = {0}, labels = {0};
+    PyObject *trace = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*", &preds, &labels)) return NULL;
+    if (preds.len != labels.len || preds.len % 4) {
+        PyErr_SetString(PyExc_ValueError, "fec_trace: predictions and labels must be float32 of one length");
+        goto done;
+    }
+    trace = PyBytes_FromStringAndSize(NULL, preds.len);
+    if (trace == NULL) goto done;
+    const float *p = (const float *)preds.buf, *y = (const float *)labels.buf;
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(trace);
+    for (Py_ssize_t i = 0; i < preds.len / 4; i++) {
+        float e = rintf((p[i] - y[i]) * 1000.0f) / 1000.0f;
+        if (e != e)
+            e = 0.0f;
+        else if (isinf(e))
+            e = e > 0 ? 1e6f : -1e6f;
+        uint32_t bits;
+        memcpy(&bits, &e, 4);
+        for (int b = 0; b < 4; b++) out[4 * i + b] = (unsigned char)(bits >> (8 * b));
+    }
+done:
+    PyBuffer_Release(&preds);
+    PyBuffer_Release(&labels);
+    return trace;
+}
+
+/* Test hook: `count` draws of one kind from a generator started at numpy's PCG64(seed) state words. */
 static PyObject *draw(PyObject *self, PyObject *args)
 {
-    PyObject *capsule;
+    Py_buffer words = {0}, out = {0};
     int gaussian;
-    Py_buffer out;
-    if (!PyArg_ParseTuple(args, "Opw*", &capsule, &gaussian, &out)) return NULL;
-    bitgen_t *bitgen = (bitgen_t *)PyCapsule_GetPointer(capsule, "BitGenerator");
-    if (bitgen == NULL) {
+    if (!PyArg_ParseTuple(args, "y*pw*", &words, &gaussian, &out)) return NULL;
+    if (words.len != 4 * 8) {
+        PyBuffer_Release(&words);
         PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "draw: seed state must be four uint64 words");
         return NULL;
     }
+    pcg64_t generator;
+    bitgen_t bitgen;
+    pcg64_start(&generator, &bitgen, (const uint64_t *)words.buf);
     float *values = (float *)out.buf;
     for (Py_ssize_t i = 0; i < out.len / 4; i++)
-        values[i] = gaussian ? random_standard_normal_f(bitgen) : random_standard_uniform_f(bitgen);
+        values[i] = gaussian ? random_standard_normal_f(&bitgen) : random_standard_uniform_f(&bitgen);
+    PyBuffer_Release(&words);
     PyBuffer_Release(&out);
     Py_RETURN_NONE;
 }
 
 static PyMethodDef METHODS[] = {
-    {"run_task", run_task, METH_VARARGS, RUN_DOC},
-    {"draw", draw, METH_VARARGS, "draw(bitgen_capsule, gaussian, out): fill a float32 buffer with draws."},
+    {"compile", compile_program, METH_VARARGS, COMPILE_DOC},
+    {"run", run, METH_VARARGS, RUN_DOC},
+    {"fec_trace", fec_trace, METH_VARARGS, "fec_trace(preds, labels) -> bytes: the FEC trace of float32 predictions."},
+    {"draw", draw, METH_VARARGS, "draw(seed_state, gaussian, out): fill a float32 buffer with draws."},
     {NULL, NULL, 0, NULL},
 };
 

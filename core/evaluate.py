@@ -13,8 +13,8 @@ import numpy as np
 
 from core import interpreter
 from core.program import OP_KINDS, PHASES, Op, Program, address_kind
-from core.scoring import task_score
-from core.tasks.base import TaskData
+from core.scoring import regression_scores, task_score
+from core.tasks.base import REGRESSION, TaskData
 
 EVALUATORS = ("auto", "fast", "canonical")
 
@@ -73,6 +73,47 @@ def evaluate_tasks(
     """Task scores (§7) in suite order, −inf for a failed evaluation."""
     predictions = predict_tasks(program, tasks, eval_seeds, epochs, evaluator)
     return [task_score(pred, task) for pred, task in zip(predictions, tasks)]
+
+
+class TaskSet:
+    """Tasks and eval seeds fixed once and evaluated for many programs (a miner's suite, the FEC probe).
+
+    The evaluator is chosen when the set is made; with the compiled one the tasks are packed once
+    (`core.fast.TaskBatch`), which saves the per-call preparation `predict_tasks` repeats.
+    """
+
+    def __init__(self, tasks: Sequence[TaskData], eval_seeds: Sequence[int], evaluator: str | None = None) -> None:
+        if len(tasks) != len(eval_seeds):
+            raise ValueError(f"{len(tasks)} tasks but {len(eval_seeds)} eval seeds")
+        self.tasks = list(tasks)
+        self.eval_seeds = [int(seed) for seed in eval_seeds]
+        self.evaluator = selected_evaluator(evaluator)
+        self._batch = None
+        if self.evaluator == "fast":
+            from core import fast
+
+            self._batch = fast.TaskBatch(self.tasks, self.eval_seeds)
+        self._regression_labels = _stacked_regression_labels(self.tasks)
+
+    def predict(self, program: Program, epochs: int = 1) -> list[np.ndarray | None]:
+        """As `predict_tasks` on these tasks and seeds."""
+        if self._batch is not None:
+            return self._batch.predict(program, epochs)
+        return [interpreter.run_task(program, task, seed, epochs) for task, seed in zip(self.tasks, self.eval_seeds)]
+
+    def scores(self, program: Program, epochs: int = 1) -> list[float]:
+        """As `evaluate_tasks` on these tasks and seeds."""
+        predictions = self.predict(program, epochs)
+        if self._regression_labels is not None and all(pred is not None for pred in predictions):
+            return regression_scores(np.stack(predictions), self._regression_labels)
+        return [task_score(pred, task) for pred, task in zip(predictions, self.tasks)]
+
+
+def _stacked_regression_labels(tasks: Sequence[TaskData]) -> np.ndarray | None:
+    """The validation labels as one (tasks, examples) array when every task is a regression of that size."""
+    if not tasks or any(task.kind != REGRESSION or len(task.y_val) != len(tasks[0].y_val) for task in tasks):
+        return None
+    return np.stack([task.y_val for task in tasks])
 
 
 def instruction_elements(ins, program: Program) -> int:

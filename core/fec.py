@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from core.evaluate import predict_tasks
+from core.evaluate import TaskSet
 from core.program import Program
 from core.tasks.base import TaskData
 
@@ -59,6 +59,12 @@ class FecCache:
         self.capacity = int(capacity)
         self.forget_every = max(0, int(forget_every))
         self.evaluator = evaluator
+        self._probe_set = TaskSet([self.probe], [PROBE_EVAL_SEED], evaluator)
+        self._trace = trace_bytes
+        if self._probe_set.evaluator == "fast":
+            from core import fast
+
+            self._trace = fast.fec_trace
         descriptor_text = descriptor if isinstance(descriptor, str) else repr(descriptor)
         integers = (len(self.probe.y_train), len(self.probe.y_val), input_dim, task_count, miner_task_seed,
                     PROBE_EVAL_SEED, TRACE_DECIMALS)
@@ -70,12 +76,12 @@ class FecCache:
     def key(self, program: Program) -> bytes | None:
         """The program's key, or None when the probe evaluation fails."""
         try:
-            predictions = predict_tasks(program, [self.probe], [PROBE_EVAL_SEED], evaluator=self.evaluator)[0]
+            predictions = self._probe_set.predict(program)[0]
         except Exception:  # a probe that cannot run only disables caching for this program
             return None
         if predictions is None:
             return None
-        return hashlib.sha1(self._key_prefix + trace_bytes(predictions, self.probe.y_val)).digest()
+        return hashlib.sha1(self._key_prefix + self._trace(predictions, self.probe.y_val)).digest()
 
     def fitness(self, program: Program, compute: Callable[[Program], float]) -> float:
         """The cached fitness of an equivalent program, else `compute(program)` (stored under the key)."""

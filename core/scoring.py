@@ -36,15 +36,16 @@ def binary_accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:
 
 def regression_score(predictions: np.ndarray, labels: np.ndarray) -> float:
     """1 − (2/π)·atan(rmse), with the rmse in binary32 as the reference computes it; −inf if not finite."""
-    if not np.all(np.isfinite(predictions)):
-        return NEG_INF
+    return regression_scores(predictions[np.newaxis], labels[np.newaxis])[0]
+
+
+def regression_scores(predictions: np.ndarray, labels: np.ndarray) -> list[float]:
+    """`regression_score` of each row of two (tasks, examples) arrays, in one pass over a whole suite."""
+    finite = np.isfinite(predictions).all(axis=-1).tolist()
     with np.errstate(all="ignore"):
         errors = predictions - labels
-        mse = pw(errors * errors) / np.float32(len(labels))
-        rmse = float(np.sqrt(mse))
-    if not math.isfinite(rmse):
-        return NEG_INF
-    return 1.0 - _TWO_OVER_PI * math.atan(rmse)
+        rmse = np.sqrt(pw(errors * errors) / np.float32(labels.shape[-1])).tolist()
+    return [1.0 - _TWO_OVER_PI * math.atan(r) if ok and math.isfinite(r) else NEG_INF for ok, r in zip(finite, rmse)]
 
 
 def median_score(scores: Iterable[float]) -> float:

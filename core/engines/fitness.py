@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.evaluate import evaluate_tasks
+from core.evaluate import TaskSet
 from core.fec import FecCache
 from core.program import Program
 from core.scoring import fitness
@@ -20,8 +20,9 @@ class SuiteFitness:
                  evaluator: str | None = None) -> None:
         if len(tasks) != len(eval_seeds) or not tasks:
             raise ValueError("SuiteFitness needs one eval seed per task and at least one task")
-        self.tasks = list(tasks)
-        self.eval_seeds = [int(s) for s in eval_seeds]
+        self.suite = TaskSet(tasks, eval_seeds, evaluator)
+        self.tasks = self.suite.tasks
+        self.eval_seeds = self.suite.eval_seeds
         self.fec = fec
         self.evaluator = evaluator
 
@@ -31,7 +32,7 @@ class SuiteFitness:
         return self.fec.fitness(program, self.uncached)
 
     def uncached(self, program: Program) -> float:
-        return fitness(evaluate_tasks(program, self.tasks, self.eval_seeds, evaluator=self.evaluator))
+        return fitness(self.suite.scores(program))
 
     def fec_stats(self) -> dict | None:
         return None if self.fec is None else self.fec.stats()

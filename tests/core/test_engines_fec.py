@@ -9,6 +9,7 @@ import struct
 import numpy as np
 import pytest
 
+from core import fast
 from core.dsl import from_dsl
 from core.engines import BaselineEngine, EngineParams
 from core.engines.fitness import miner_fitness
@@ -66,6 +67,18 @@ def test_trace_rounds_and_maps_non_finite_errors():
     predictions = np.array([np.nan, np.inf, -np.inf, 0.12345], dtype=np.float32)
     trace = np.frombuffer(trace_bytes(predictions, np.zeros(4, np.float32)), dtype="<f4")
     assert trace.tolist() == [0.0, 1e6, -1e6, pytest.approx(0.123)]
+
+
+@pytest.mark.skipif(not fast.available(), reason="core._fastexec is not built")
+def test_compiled_trace_equals_the_numpy_definition():
+    g = np.random.default_rng(4)
+    ties = (np.arange(-3000, 3000) + 0.5) / 1000  # x.xxx5: rint's ties-to-even decides
+    specials = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 3e38, -3e38, 1e30, 5e-4, -5e-4, 1e-40]
+    predictions = np.concatenate([ties, specials, g.standard_normal(5000) * 10.0 ** g.integers(-6, 9, 5000)])
+    predictions = predictions.astype(np.float32)
+    labels = g.standard_normal(predictions.size).astype(np.float32)
+    labels[: ties.size + len(specials)] = 0.0
+    assert fast.fec_trace(predictions, labels) == trace_bytes(predictions, labels)
 
 
 def test_equivalent_programs_hit_and_the_stats_count_them(task):

@@ -137,11 +137,10 @@ def test_suite_of_tasks_in_one_call_matches_task_by_task():
 
 
 def test_random_streams_equal_numpy_generator():
-    for seed in (1, 328751510, 2**31 - 2):
+    for seed in (1, 328751510, 2**31 - 2, 2**70 + 3):
         for gaussian in (True, False):
             out = np.empty(2001, dtype=np.float32)  # odd count: PCG64 hands out 32-bit halves
-            bit_generator = np.random.PCG64(seed)
-            fast._fastexec.draw(bit_generator.capsule, gaussian, out)
+            fast._fastexec.draw(np.array(fast.seed_state(seed), dtype=np.uint64), gaussian, out)
             g = np.random.Generator(np.random.PCG64(seed))
             draw = g.standard_normal if gaussian else g.random
             expected = np.array([draw(dtype=np.float32) for _ in range(out.size)], dtype=np.float32)
@@ -187,13 +186,18 @@ def test_empty_program_predicts_zero_and_draws_nothing():
     assert preds.dtype == np.float32 and preds.shape == (20,) and not preds.any()
 
 
-def test_compiled_programs_are_cached_by_content():
-    program = _program(4, predict=[I(Op.DOT, 20, 20, 0)])
-    first = fast.compile_program(program)
-    assert fast.compile_program(program.copy()) is first
-    changed = program.copy()
-    changed.predict.append(I(Op.ABS, 0, dest=0))
-    assert fast.compile_program(changed) is not first
+def test_skip_decisions_are_remembered_per_memory_shape():
+    set_element = [I(Op.CONST_VEC, dest=20, c1=5.0, c2=1.0)]  # index 5 exists only when vector_dim > 5
+    assert fast.compile_program(_program(8, predict=set_element)).phase_sizes == (0, 1, 0)
+    assert fast.compile_program(_program(4, predict=set_element)).phase_sizes == (0, 0, 0)
+    assert fast.compile_program(_program(8, predict=set_element)).phase_sizes == (0, 1, 0)
+
+
+def test_constants_keep_their_sign_of_zero():
+    task = fixture_task("scalar_linear", 4, seed=2)
+    for zero in (0.0, -0.0):
+        program = _program(4, setup=[I(Op.CONST, dest=2, c1=zero)], predict=[I(Op.DIV, 2, 2, 3), I(Op.COPY, 2, dest=0)])
+        check_against_canonical(program, [task], [1])
 
 
 def test_static_skips_are_dropped_at_compile_time():
@@ -214,12 +218,11 @@ def test_mismatched_inputs_are_clear_errors():
 
 def test_kernel_rejects_offsets_outside_memory():
     compiled = fast.compile_program(_program(4, predict=[I(Op.DOT, 20, 20, 0)]))
-    bad_code = compiled.code.copy()
-    bad_code[0, 3] = 10**6  # dest far outside the memory buffer
-    task = fixture_task("cifar10_binary", 4, seed=1)
-    memory, scratch = np.empty(compiled.memory_floats, np.float32), np.empty(compiled.scratch_floats, np.float32)
-    preds = np.empty(20, np.float32)
+    header_bytes = len(compiled.blob) - 11 * 4  # one row of nine int32 fields and two float32 constants
+    row = np.frombuffer(compiled.blob, dtype=np.int32, offset=header_bytes).copy()
+    row[3] = 10**6  # dest far outside the memory buffer
+    bad_blob = compiled.blob[:header_bytes] + row.tobytes()
+    batch = fast.TaskBatch([fixture_task("cifar10_binary", 4, seed=1)], [1])
     with pytest.raises(ValueError, match="outside"):
-        fast._fastexec.run_task(bad_code, compiled.consts, *compiled.phase_sizes, memory, scratch, 4, compiled.s0,
-                                compiled.s1, compiled.v0, 4, task.X_train, task.y_train, task.X_val, task.y_val, 1,
-                                np.random.PCG64(1).capsule, preds)
+        fast._fastexec.run(bad_blob, batch.data, batch.layout, batch.states, 1, np.empty(20, np.float32))
+    fast._fastexec.run(compiled.blob, batch.data, batch.layout, batch.states, 1, np.empty(20, np.float32))
