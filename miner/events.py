@@ -19,6 +19,11 @@ def is_critical(event: dict) -> bool:
     return event.get("type") in CRITICAL_TYPES
 
 
+def is_run_end(event: dict) -> bool:
+    """The bare `done` that ends a run: it must reach the sidecar after every other event."""
+    return event.get("type") == "done" and event.get("worker_id") is None
+
+
 def json_number(value: Any) -> float | int | None:
     """A JSON-safe number: NaN, ±inf and None become None (sidecar.md §2.1)."""
     if value is None:

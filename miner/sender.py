@@ -2,14 +2,17 @@
 
 `send()` only enqueues. Two bounded queues hold the events: droppable ones (progress, log, population),
 dropped and counted when their queue is full or their batch fails, and critical ones (start, candidate,
-error, done, shutdown), retried until delivered. One background thread posts batches, critical events
-first, whenever a batch is full or the flush interval has passed; while the sidecar is unreachable the
+error, done, shutdown), retried until delivered. One background thread posts batches whenever a batch is
+full or the flush interval has passed: critical events get the first places in a batch, a batch keeps the
+order in which its events were sent, and the bare `done` that ends a run waits until it is the last event
+left (after it the sidecar considers the run stopped); while the sidecar is unreachable the
 retry delay grows from 0.5 s to 5 s. Critical events still undelivered when the sender closes are written
 to stderr as JSON lines, so nothing the user needs is lost silently.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import sys
@@ -18,7 +21,7 @@ import time
 from collections import deque
 from typing import Any, Callable, TextIO
 
-from miner.events import EventIds, is_critical
+from miner.events import EventIds, is_critical, is_run_end
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,11 @@ RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 5.0
 
 PostBatch = Callable[[list[dict]], Any]  # raises on failure
+
+
+def next_retry_delay(previous: float, initial: float = RETRY_INITIAL_S, maximum: float = RETRY_MAX_S) -> float:
+    """The pause before the next attempt: `initial` after a first failure, then doubling up to `maximum`."""
+    return initial if previous <= 0.0 else min(maximum, previous * 2)
 
 
 class EventSender:
@@ -42,12 +50,15 @@ class EventSender:
         self.retry_max_s = retry_max_s
         self.ids = ids or EventIds()
         self._spill_stream = spill
-        self._droppable: deque[dict] = deque()
-        self._critical: deque[dict] = deque()
+        # (send order, event) pairs
+        self._droppable: deque[tuple[int, dict]] = deque()
+        self._critical: deque[tuple[int, dict]] = deque()
+        self._run_end: deque[tuple[int, dict]] = deque()  # the bare `done`, sent after everything else
+        self._order = itertools.count()
         self._droppable_capacity = droppable_capacity
         self._critical_capacity = critical_capacity
         self._cond = threading.Condition()
-        self._in_flight: list[dict] = []
+        self._in_flight: list[tuple[int, dict]] = []
         self._closing = False
         self._close_deadline = 0.0
         self._thread = threading.Thread(target=self._run, name="miner-event-sender", daemon=True)
@@ -67,10 +78,14 @@ class EventSender:
         self.ids.stamp(event)
         critical = is_critical(event)
         with self._cond:
+            if is_run_end(event):
+                self._run_end.append((next(self._order), event))
+                self._cond.notify()
+                return
             queue, capacity = (self._critical, self._critical_capacity) if critical else \
                 (self._droppable, self._droppable_capacity)
             if len(queue) < capacity:
-                queue.append(event)
+                queue.append((next(self._order), event))
                 if self._pending() >= self.batch_size:
                     self._cond.notify()
                 return
@@ -93,10 +108,11 @@ class EventSender:
         if self._thread.is_alive():
             self._thread.join(timeout + 1.0)
         with self._cond:
-            leftover = list(self._critical)
+            leftover = [event for _, event in (*self._critical, *self._run_end)]
             if self._thread.is_alive():  # stuck in a post: its critical events may not arrive
-                leftover = [e for e in self._in_flight if is_critical(e)] + leftover
+                leftover = [e for _, e in self._in_flight if is_critical(e)] + leftover
             self._critical.clear()
+            self._run_end.clear()
             self.dropped += len(self._droppable)
             self._droppable.clear()
         self._spill(leftover)
@@ -105,7 +121,7 @@ class EventSender:
     # ------------------------------------------------------------------ the sending thread
 
     def _pending(self) -> int:
-        return len(self._critical) + len(self._droppable)
+        return len(self._critical) + len(self._droppable) + len(self._run_end)
 
     def _run(self) -> None:
         retry_delay = 0.0
@@ -116,7 +132,7 @@ class EventSender:
             if self._deliver(batch):
                 retry_delay = 0.0
                 continue
-            retry_delay = self.retry_initial_s if retry_delay == 0.0 else min(self.retry_max_s, retry_delay * 2)
+            retry_delay = next_retry_delay(retry_delay, self.retry_initial_s, self.retry_max_s)
             if not self._pause(retry_delay):
                 return
 
@@ -131,17 +147,28 @@ class EventSender:
                 self._cond.wait(remaining if remaining > 0 else self.flush_seconds)
             if self._closing and (not self._pending() or time.monotonic() >= self._close_deadline):
                 return None
-            batch = [self._critical.popleft() for _ in range(min(self.batch_size, len(self._critical)))]
-            room = self.batch_size - len(batch)
-            batch += [self._droppable.popleft() for _ in range(min(room, len(self._droppable)))]
+            batch = self._take_batch()
             self._in_flight = batch
-            return batch
+            return [event for _, event in batch]
+
+    def _take_batch(self) -> list[tuple[int, dict]]:
+        """Critical events first, then droppable ones, in send order; the run's final `done` only once
+        nothing else is left."""
+        batch: list[tuple[int, dict]] = []
+        for queue in (self._critical, self._droppable):
+            while queue and len(batch) < self.batch_size:
+                batch.append(queue.popleft())
+        if not self._critical and not self._droppable:
+            while self._run_end and len(batch) < self.batch_size:
+                batch.append(self._run_end.popleft())
+        batch.sort(key=lambda entry: entry[0])
+        return batch
 
     def _deliver(self, batch: list[dict]) -> bool:
         try:
             self._post(batch)
         except Exception as exc:  # any failure means: not delivered, retry the critical part
-            self._requeue(batch)
+            self._requeue()
             self.failed_posts += 1
             log.debug("posting %d events failed: %s", len(batch), exc)
             return False
@@ -150,12 +177,13 @@ class EventSender:
             self.delivered += len(batch)
         return True
 
-    def _requeue(self, batch: list[dict]) -> None:
-        critical = [event for event in batch if is_critical(event)]
+    def _requeue(self) -> None:
         with self._cond:
+            critical = [entry for entry in self._in_flight if is_critical(entry[1])]
+            self.dropped += len(self._in_flight) - len(critical)
             self._in_flight = []
-            self._critical.extendleft(reversed(critical))
-            self.dropped += len(batch) - len(critical)
+            self._run_end.extendleft(reversed([entry for entry in critical if is_run_end(entry[1])]))
+            self._critical.extendleft(reversed([entry for entry in critical if not is_run_end(entry[1])]))
 
     def _pause(self, seconds: float) -> bool:
         """Wait before a retry; while closing, never past the close deadline. False ends the thread."""
