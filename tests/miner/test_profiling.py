@@ -104,3 +104,13 @@ def test_summary_of_an_unreadable_file_exits_1(tmp_path, capsys):
     bad.write_text("not a profile")
     assert pstats_summary.main([str(bad)]) == 1
     assert capsys.readouterr().err.startswith("error: cannot read")
+
+
+def test_gui_like_can_post_to_a_real_sidecar(tmp_path, capsys, sidecar):
+    url, client = sidecar
+    assert gui_like.main([*TINY, "--generations", "4", "--checkpoint-generations", "2", "--validate-every", "0",
+                          "--sidecar-url", url, "--out", str(tmp_path / "posted.pstats")]) == 0
+    emitted = int(summary_lines(capsys.readouterr().out)["events_emitted"])
+    [run] = client.runs()["runs"]
+    messages = [item["message"] for item in client.logs(0, run_id=run["run_id"]).items]
+    assert len([m for m in messages if m.startswith("[w0] Iter")]) >= emitted // 2

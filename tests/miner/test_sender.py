@@ -197,3 +197,16 @@ def test_the_final_done_goes_out_after_every_other_event():
     assert delivered[-1] == {"type": "done", "event_id": delivered[-1]["event_id"]}
     assert len(delivered) == 10
     assert [e["type"] for e in post.batches[0]] == ["progress", "progress", "shutdown"]  # critical gets a place
+
+
+def test_the_followed_global_sota_raises_the_threshold(sidecar):
+    from miner.sota import SharedSota, SotaFollower
+
+    url, client = sidecar
+    sota = SharedSota()
+    follower = SotaFollower(client, "sota-run", sota)
+    follower.poll_once()  # unknown run: nothing to follow yet
+    assert sota.value is None and sota.threshold(0.25) == 0.25
+    client.set_global_sota(0.75, run_id="sota-run")
+    follower.poll_once()
+    assert sota.value == 0.75 and sota.threshold(0.25) == 0.75 and sota.threshold(0.9) == 0.9

@@ -193,3 +193,9 @@ def test_candidate_needs_the_threshold_and_a_better_verified_score(program):
     submitted, threshold, options = verifier.calls[-1]
     assert submitted["task_type"] == "scalar_linear" and submitted["input_dim"] == 4 and threshold == 0.2
     assert options["scalar_large_suite"] == "extended"
+
+
+def test_verbose_forwards_the_engine_log_lines():
+    host = run_worker("--iterations", "3", "--log-every", "100", "--validate-every", "0", "--verbose")
+    lines = [e["message"] for e in host.of_type("log")]
+    assert len(lines) == 3 and all(line.startswith("[regularized-evo] iter=") for line in lines)
