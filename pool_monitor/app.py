@@ -12,7 +12,7 @@ RETRO_THEME = Theme(
     background="#000000", surface="#000000", panel="#001a00", success="#33ff33", warning="#ffb000",
     error="#ff4040", dark=True,
 )
-THEMES = {"retro": "bitsota-retro", "ansi": "textual-ansi"}
+THEMES = {"retro": "bitsota-retro", "ansi": "ansi-dark"}
 
 
 class PoolMonitorApp(App):

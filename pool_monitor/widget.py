@@ -30,7 +30,7 @@ PoolMonitor { height: 1fr; layout: vertical; }
 PoolMonitor #header { height: 1; background: $panel; color: $text; }
 PoolMonitor #banner { height: 1; display: none; background: $error; color: $background; text-style: reverse; }
 PoolMonitor #banner.shown { display: block; }
-PoolMonitor #panels { height: auto; grid-size: 1; grid-gutter: 0; }
+PoolMonitor #panels { height: auto; grid-size: 2; grid-rows: auto; grid-gutter: 0; }
 PoolMonitor.wide #panels { grid-size: 3; }
 PoolMonitor .panel { height: auto; min-height: 4; border: heavy $success; border-title-style: reverse; padding: 0 1; }
 PoolMonitor .stale { opacity: 0.6; }
