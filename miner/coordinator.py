@@ -4,7 +4,6 @@ their events, runs island migration and stops everything on an error or a stop r
 from __future__ import annotations
 
 import argparse
-import logging
 import multiprocessing
 import os
 import queue
@@ -16,8 +15,6 @@ from miner.events import error_event, log_event
 from miner.lifecycle import StopRequest
 from miner.sota import SharedSota
 from miner.worker_process import worker_process_main
-
-log = logging.getLogger(__name__)
 
 BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS")

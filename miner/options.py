@@ -148,7 +148,7 @@ def parse_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None = 
     """Parse `argv` with the `--config` defaults applied (§3.1), then validate and resolve the values.
 
     The result also carries `config_env` (the config's environment, not yet exported)."""
-    config_path = _pre_parse_config(argv)
+    config_path = pre_parse_config(argv)
     config: dict[str, Any] = {}
     if config_path:
         try:
@@ -162,7 +162,8 @@ def parse_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None = 
     return args
 
 
-def _pre_parse_config(argv: Sequence[str] | None) -> str | None:
+def pre_parse_config(argv: Sequence[str] | None) -> str | None:
+    """The `--config` value of `argv`, if any (§3.1 step 1)."""
     pre = OneLineParser(add_help=False)
     pre.add_argument("--config", default=None)
     known, _ = pre.parse_known_args(argv)

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Sequence
 
 from miner.pool_compute import Compute, MockCompute, RealCompute
+from miner.sender import EventSender, SidecarPoster
 from sidecar.client import SidecarClient, sidecar_url
 
 DEFAULT_GENERATIONS = 5
@@ -121,9 +122,9 @@ def _log_line(kind: str, job_id: str, result: dict) -> str:
 
 
 class Worker(threading.Thread):
-    def __init__(self, worker_id: str, args: argparse.Namespace, stop: threading.Event):
+    def __init__(self, worker_id: str, args: argparse.Namespace, stop: threading.Event, events: EventSender):
         super().__init__(name=f"pool-worker-{worker_id}", daemon=True)
-        self.worker_id, self.args, self.stop = worker_id, args, stop
+        self.worker_id, self.args, self.stop, self.events = worker_id, args, stop, events
         seed = args.seed + int(worker_id) if args.seed is not None else _derived_seed(args.run_id, worker_id)
         compute = (MockCompute(args.run_id, worker_id, seed, args.mock_skew) if args.mode == "mock"
                    else RealCompute(seed))
@@ -133,7 +134,7 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         with SidecarClient(self.args.sidecar_url) as sidecar:
-            self._send(sidecar, [_log(f"[pool-miner] worker={self.worker_id} mode={self.args.mode}")])
+            self.events.send(_log(f"[pool-miner] worker={self.worker_id} mode={self.args.mode}"))
             while not self.stop.is_set():
                 try:
                     job = sidecar.next_job(self.args.run_id, self.worker_id, self.args.lease_seconds)
@@ -158,14 +159,8 @@ class Worker(threading.Thread):
             pass
         self.jobs_done += 1
         rate = self.jobs_done / max(time.monotonic() - self.started, 1e-9)
-        progress = {"type": "progress", "worker_id": self.worker_id, "iteration": self.jobs_done, "rate": rate}
-        self._send(sidecar, [progress, _log(line)])
-
-    def _send(self, sidecar: SidecarClient, events: list[dict]) -> None:
-        try:
-            sidecar.ingest_batch(self.args.run_id, events)
-        except Exception:  # progress and logs are droppable
-            pass
+        self.events.send({"type": "progress", "worker_id": self.worker_id, "iteration": self.jobs_done, "rate": rate})
+        self.events.send(_log(line))
 
 
 def _log(message: str) -> dict:
@@ -234,7 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     if args.exit_with_parent is not None:
         _watch_parent(args.exit_with_parent, stop)
-    workers = [Worker(str(i), args, stop) for i in range(args.workers)]
+    poster = SidecarPoster(args.sidecar_url, args.run_id, timeout=2.0)
+    events = EventSender(poster).start()
+    workers = [Worker(str(i), args, stop, events) for i in range(args.workers)]
     for worker in workers:
         worker.start()
     print(f"[pool-miner] {args.workers} worker(s) mode={args.mode} run_id={args.run_id} sidecar={args.sidecar_url}",
@@ -242,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     while any(worker.is_alive() for worker in workers):
         for worker in workers:
             worker.join(timeout=0.5)
+    events.close()
+    poster.close()
     return 0
 
 

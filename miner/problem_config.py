@@ -6,14 +6,11 @@ a null never overrides a lower layer; keys are normalised (dashes, aliases, `pha
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any, Mapping, MutableMapping
 
 from core.config import load_problem_config
-
-log = logging.getLogger(__name__)
 
 SECTIONS = ("mining", "args", "env")
 ALIASES = {

@@ -18,7 +18,7 @@ from typing import Sequence
 
 from core.config import ConfigError, find_problem_config, load_problem_config
 from core.evaluate import selected_evaluator
-from miner.options import OneLineParser, UsageError, miner_parser, prepare_run
+from miner.options import OneLineParser, UsageError, miner_parser, pre_parse_config, prepare_run
 from miner.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
 from miner.worker import MiningWorker
 
@@ -133,8 +133,7 @@ def build_parser() -> OneLineParser:
 def _tui_like_argv(argv: Sequence[str] | None) -> tuple[list[str], dict]:
     """The argument list with the problem config the TUI would pick (lookup order of miner.md §3.3)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    explicit = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--config"), None)
-    explicit = explicit or next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), None)
+    explicit = pre_parse_config(argv)
     path = find_problem_config(explicit)
     if path is None or not path.is_file():
         return argv, {}

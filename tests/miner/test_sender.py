@@ -9,11 +9,9 @@ import re
 import socket
 import threading
 
-import pytest
-
 from miner.events import EventIds
 from miner.sender import EventSender, SidecarPoster, next_retry_delay
-from tests.helpers import free_port, wait_for
+from tests.helpers import wait_for
 
 
 def progress(i: int) -> dict:
