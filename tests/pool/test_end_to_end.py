@@ -27,6 +27,9 @@ def test_smoke_run_prints_the_three_lines_and_monitor_once_exits_0(tmp_path):
                               capture_output=True, text=True, timeout=30)
         assert once.returncode == 0, once.stdout + once.stderr
         assert "health status=healthy" in once.stdout and "tasks issued_per_min=" in once.stdout
+        with SidecarClient(sidecar_url) as client:  # the worker's events arrive through the event sender
+            messages = [item.get("message", "") for item in client.logs(0, 500, run_id="pool_smoke").items]
+        assert any(m.startswith("[pool-miner] evolve job=") for m in messages)
         driver.stop()
         assert "[pool] summary enqueued=" in driver.output() and driver.output().rstrip().endswith("Done.")
         assert worker.stop() == 0

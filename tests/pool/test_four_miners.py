@@ -18,6 +18,7 @@ from core.signing import keypair_from_uri
 from miner.pool_client import PoolClient
 from miner.pool_coordinator import PoolTaskCoordinator
 from miner.pool_worker import Worker, parse_args
+from miner.sender import EventSender
 from sidecar.client import SidecarClient
 from tests.helpers import wait_for
 from tests.pool.conftest import sqlite_settings, uvicorn_pool
@@ -49,8 +50,9 @@ def test_four_miners_reach_consensus_and_share_the_window(tmp_path):
             for m in MINERS:
                 sidecars[m].start_run(m)
                 coordinators[m] = PoolTaskCoordinator(pools[m], sidecars[m], m, log=lambda line: None)
-                Worker("0", parse_args(["--sidecar-url", sidecar_url, "--run-id", m, "--mode", "mock",
-                                        "--poll-interval-s", "0.05", "--seed", str(len(coordinators))]), stop).start()
+                args = parse_args(["--sidecar-url", sidecar_url, "--run-id", m, "--mode", "mock",
+                                   "--poll-interval-s", "0.05", "--seed", str(len(coordinators))])
+                Worker("0", args, stop, EventSender(lambda events: None)).start()
 
             def evolved_scored() -> bool:
                 for coordinator in coordinators.values():
