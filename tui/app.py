@@ -144,6 +144,7 @@ class BitsotaApp(App):
         self.exit_message: str | None = None
         self._quitting = False
         self._poll_armed = False
+        self._started_up = False
         settings = session.config.settings
         self.initial_task = args.task_type or ("scalar_linear" if session.config.local else "cifar10_binary")
         self.initial_workers = args.workers or settings.miner_workers
@@ -247,6 +248,7 @@ class BitsotaApp(App):
         session.save()
 
     def on_startup_done(self, _message: StartupDone) -> None:
+        self._started_up = True
         if self.session.local_services:
             self.session.config.relay_url = self.session.local_services.relay_url
             self.query_one("#tabs", TabbedContent).show_tab("services")
@@ -462,7 +464,8 @@ class BitsotaApp(App):
     def _task_changed(self, message: MiningControls.TaskChanged) -> None:
         remote = not self.session.config.local and not self.session.config.settings.test_mode
         self.query_one(MiningControls).show_scalar_notice(message.task_type == "scalar_linear" and remote)
-        self._refresh_sota()
+        if self._started_up:
+            self._refresh_sota()
         self.refresh_panels()
 
     def _gui_config_path(self) -> Path:

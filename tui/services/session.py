@@ -44,7 +44,8 @@ LOG_PAGES, LOG_PAGE = 5, 200
 QUICK_PROFILE = ("--feature-dim", "4", "--train-examples", "100", "--val-examples", "100",
                  "--miner-task-count", "4", "--setup-max-ops", "2", "--predict-max-ops", "2",
                  "--learn-max-ops", "2", "--scalar-regs", "2", "--vector-regs", "2", "--matrix-regs", "2",
-                 "--pop-size", "100", "--fec-cache-size", "100000", "--validate-every", "1000")
+                 "--pop-size", "100", "--fec-cache-size", "100000", "--validate-every", "1000",
+                 "--log-every", "1000")
 STATE_TIMEOUT_S, CONTROL_TIMEOUT_S = 0.5, 1.0
 
 
@@ -145,7 +146,7 @@ class MiningSession:
         self.rows: OrderedDict[int, CandidateRow] = OrderedDict()
         self.history = {name: SeriesHistory() for name in ("global", "local", "verified", "engine")}
         self._lines: deque[str] = deque(maxlen=20000)
-        self._changed: set[int] = set()
+        self._changed: deque[int] = deque()
         self._lock = threading.RLock()
         self._clock_checked = False
         self._sidecar_restarts = 0
@@ -163,22 +164,23 @@ class MiningSession:
         return lines
 
     def drain_rows(self) -> list[CandidateRow]:
-        with self._lock:
-            changed, self._changed = self._changed, set()
-            return [self.rows[seq] for seq in sorted(changed) if seq in self.rows]
+        changed = set()
+        while self._changed:
+            changed.add(self._changed.popleft())
+        return [self.rows[seq] for seq in sorted(changed) if seq in self.rows]
 
     def snapshot(self) -> Snapshot:
-        with self._lock:
-            now = clock.now()
-            workers = (self.state.get("workers") or {}).values()
-            engine = [w.get("engine_best") for w in workers if w.get("engine_best") is not None]
-            shown_global = self.pool_sota if self.task_type == "pool" else self.global_sota
-            return Snapshot(
-                self.running, self.connected, self.run_id, self.task_type, self.workers, self.started_at,
-                dict(self.state), shown_global, self.book.local_sota(self.state.get("local_sota")),
-                self.state.get("best_candidate_score"), max(engine) if engine else None,
-                self.book.cooldown_left(now), self.book.pending,
-                {name: series.values() for name, series in self.history.items()})
+        """Lock-free, so the UI thread never waits for a worker."""
+        now = clock.now()
+        workers = (self.state.get("workers") or {}).values()
+        engine = [w.get("engine_best") for w in workers if w.get("engine_best") is not None]
+        shown_global = self.pool_sota if self.task_type == "pool" else self.global_sota
+        return Snapshot(
+            self.running, self.connected, self.run_id, self.task_type, self.workers, self.started_at,
+            dict(self.state), shown_global, self.book.local_sota(self.state.get("local_sota")),
+            self.state.get("best_candidate_score"), max(engine) if engine else None,
+            self.book.cooldown_left(now), self.book.pending,
+            {name: series.values() for name, series in self.history.items()})
 
     # ------------------------------------------------------------------ wallet
     def use_wallet(self, entry: WalletEntry, keypair: Keypair) -> None:
@@ -450,11 +452,11 @@ class MiningSession:
         self.rows[row.seq] = row
         while len(self.rows) > CANDIDATE_ROWS:
             self.rows.popitem(last=False)
-        self._changed.add(row.seq)
+        self._changed.append(row.seq)
 
     def _set_status(self, row: CandidateRow, status: str, reason: str = "") -> None:
         row.status, row.reason = status, reason
-        self._changed.add(row.seq)
+        self._changed.append(row.seq)
 
     def _apply_rule(self, row: CandidateRow, sidecar: SidecarClient) -> None:
         """§7.1 for one new candidate."""
@@ -528,7 +530,7 @@ class MiningSession:
             row = self.rows[seq]
             row.candidate.pop("verified", None)
             self._reverify(row)
-            self._changed.add(seq)
+            self._changed.append(seq)
             return row.verified
 
     def _submit(self, row: CandidateRow, sidecar: SidecarClient) -> None:

@@ -39,6 +39,7 @@ class LogPane(Log):
         batch = self.buffer.flush()
         if batch:
             self.write_lines(batch, scroll_end=self.follow)
+            self.refresh()  # Log.write_lines skips the repaint once max_lines pruning starts (textual 8.2.8)
 
     def toggle_follow(self) -> bool:
         self.follow = not self.follow

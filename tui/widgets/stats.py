@@ -8,7 +8,7 @@ from tui.logic.stats import MiningStats, format_score
 
 
 def stats_text(stats: MiningStats, local_sota: float | None) -> str:
-    rate = "-" if stats.rate is None else f"{stats.rate:.1f} it/s"
+    rate = "-" if stats.rate is None else f"{stats.rate:.0f} it/s"
     lines = [f"Tasks Completed        {stats.tasks_completed}",
              f"Successful Submissions {stats.successful_submissions}",
              f"Local SOTA             {format_score(local_sota)}",

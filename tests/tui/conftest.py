@@ -1,0 +1,99 @@
+"""TUI fixtures: a temporary HOME, a frozen clock, and real relay and sidecar apps served by uvicorn."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import uvicorn
+
+from tests.helpers import free_port, wait_for
+from tui.logic import clock
+
+FROZEN_NOW = 1_750_000_000.0
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh HOME, so ~/.bitsota, ~/.bittensor and the state file are the test's own."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("BITSOTA_GUI_CONFIG", "BITSOTA_PROBLEM_CONFIG", "BITSOTA_TEST_MODE", "NO_COLOR",
+                 "SSH_CONNECTION", "SSH_TTY", "VALIDATOR_TASK_COUNT", "MINER_SUBMISSION_COOLDOWN_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[float]:
+    clock.set_source(lambda: FROZEN_NOW)
+    yield FROZEN_NOW
+    clock.set_source(None)
+
+
+@dataclass
+class Served:
+    url: str
+    server: uvicorn.Server
+
+
+def serve(app) -> tuple[Served, threading.Thread]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, timeout=20, what="uvicorn start")
+    return Served(f"http://127.0.0.1:{port}", server), thread
+
+
+@pytest.fixture
+def sidecar_server() -> Iterator[Served]:
+    from sidecar.app import create_app
+    from sidecar.config import SidecarConfig
+
+    served, thread = serve(create_app(SidecarConfig()))
+    yield served
+    served.server.should_exit = True
+    thread.join(10)
+
+
+def _relay(tmp_path: Path, test_mode: bool):
+    from relay.app import create_app
+    from relay.settings import Settings, normalize_database_url
+
+    settings = Settings(database_url=normalize_database_url(f"sqlite:///{tmp_path}/relay-{test_mode}.db"),
+                        admin_token="dev", dashboard_password="dev", test_mode=test_mode, log_file="")
+    served, thread = serve(create_app(settings))
+    return served, thread
+
+
+@pytest.fixture
+def relay_server(tmp_path: Path) -> Iterator[Served]:
+    """A test-mode relay."""
+    served, thread = _relay(tmp_path, True)
+    yield served
+    served.server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def live_relay_server(tmp_path: Path) -> Iterator[Served]:
+    """A relay outside test mode (invite codes required)."""
+    served, thread = _relay(tmp_path, False)
+    yield served
+    served.server.should_exit = True
+    thread.join(10)
+
+
+def offline_env() -> dict[str, str]:
+    """The environment for children that must never reach the internet (data set fetches fail fast)."""
+    env = dict(os.environ)
+    env.update({"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+                "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
+                "CIFAR10_DATASET_URL": "http://127.0.0.1:9/cifar.arff.gz"})
+    return env

@@ -1,0 +1,117 @@
+"""Headless TUI logic: the submission rule and cooldown, settings, themes, history, wallets, state file."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.logic import settings as gui_settings
+from tui.logic.history import SeriesHistory, downsample
+from tui.logic.state_file import ServiceRecord, TuiState, load_state, save_state
+from tui.logic.submission import (ALREADY_SUBMITTED, MISSING_FIELDS, NOT_ABOVE, SubmissionBook, SuiteSettings,
+                                  submission_body, suite_matches)
+from tui.logic.themes import pick_theme
+from tui.logic.wallets import check_coldkey, check_mnemonic, check_name
+
+SUITE = SuiteSettings(8, 1337, "reference")
+DSL = "# setup\ns1 = 0.5\n# predict\ns0 = s1\n# learn\n"
+
+
+def candidate(seq: int, score: float, **extra) -> dict:
+    return {"seq": seq, "algorithm_dsl": DSL.replace("0.5", str(seq + 1)), "input_dim": 4, "validator_score": score,
+            "task_type": "scalar_linear", "worker_id": 0, "iteration": 1000 * (seq + 1),
+            "verify_task_count": 8, "verify_task_seed": 1337, **extra}
+
+
+def test_missing_fields_and_duplicates_are_skipped():
+    book = SubmissionBook()
+    assert book.decide({"validator_score": 1.0}, None, None, 0.0, SUITE) == ("skip", MISSING_FIELDS)
+    first = candidate(0, 0.5)
+    assert book.decide(first, None, None, 0.0, SUITE).action == "submit"
+    book.record_success(first, 0.0)
+    assert book.decide(dict(first), None, None, 1000.0, SUITE) == ("skip", ALREADY_SUBMITTED)
+
+
+def test_submit_only_above_max_of_global_and_local():
+    book = SubmissionBook()
+    assert book.decide(candidate(0, 0.5), 0.5, None, 0.0, SUITE) == ("skip", NOT_ABOVE)
+    assert book.decide(candidate(1, 0.5), 0.1, 0.6, 0.0, SUITE) == ("skip", NOT_ABOVE)
+    assert book.decide(candidate(2, 0.7), 0.1, 0.6, 0.0, SUITE).action == "submit"
+    book.best_submitted = 0.8  # what this TUI submitted counts as local SOTA
+    assert book.decide(candidate(3, 0.75), 0.1, 0.6, 0.0, SUITE) == ("skip", NOT_ABOVE)
+
+
+def test_cooldown_keeps_only_the_best_pending_and_rechecks_it():
+    book = SubmissionBook(cooldown_s=60)
+    book.record_success(candidate(0, 0.5), now=100.0)
+    low, high = candidate(1, 0.6), candidate(2, 0.7)
+    assert book.decide(low, None, None, 110.0, SUITE).action == "pending"
+    assert book.park(low) is None
+    assert book.park(high) is low  # the weaker one loses its place
+    assert book.park(candidate(3, 0.65)) is not None and book.pending is high
+    assert book.release_pending(None, None, 150.0) is None  # still cooling down
+    released, decision = book.release_pending(0.69, None, 161.0)
+    assert released is high and decision.action == "submit"
+    book.pending = candidate(4, 0.71)
+    assert book.release_pending(0.9, None, 200.0)[1] == ("skip", NOT_ABOVE)
+
+
+def test_suite_mismatch_asks_for_reverification():
+    book = SubmissionBook()
+    assert book.decide(candidate(0, 0.5, verify_task_count=16), None, None, 0.0, SUITE).action == "verify"
+    assert book.decide(candidate(1, 0.5, verify_task_count=None), None, None, 0.0, SUITE).action == "verify"
+    large = SuiteSettings(128, 1337, "reference")
+    assert not suite_matches(candidate(0, 0.5, verify_task_count=128), large)  # miners use `extended`
+    assert suite_matches(candidate(0, 0.5, task_type="cifar10_binary", verify_task_count=128), large)
+    verified = candidate(2, 0.5, verify_task_count=16, verified=0.9)
+    assert book.decide(verified, 0.8, None, 0.0, SUITE).action == "submit"  # re-scored value counts
+    assert SubmissionBook(verify_before_submit=False).decide(
+        candidate(3, 0.5, verify_task_count=16), None, None, 0.0, SUITE).action == "submit"
+
+
+def test_submission_body_matches_the_relay_contract():
+    body = submission_body(candidate(2, 0.25, worker_id=1, iteration=3000), "run-1")
+    assert body["task_id"] == "run-1:1:3000" and body["score"] == 0.25
+    assert set(body["algorithm_result"]) == {"task_type", "algorithm_dsl", "input_dim", "worker_id", "iteration"}
+
+
+def test_gui_settings_coerce_and_warn(home):
+    settings, warnings = gui_settings.from_mapping({"miner_workers": "4", "log_max_lines": "lots",
+                                                    "keep_running": "yes", "validator_task_count": None})
+    assert settings.miner_workers == 4 and settings.keep_running is True
+    assert settings.log_max_lines == 5000 and any("log_max_lines" in w for w in warnings)
+    assert gui_settings.apply_env(settings, {"BITSOTA_TEST_MODE": "On"}).test_mode is True
+    missing = home / "nope.json"
+    _settings, path, warnings = gui_settings.load(str(missing))
+    assert path == missing and "does not exist" in warnings[0]
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "textual-dark"), ({"SSH_CONNECTION": "1 2 3 4"}, "ansi-dark"),
+    ({"SSH_TTY": "/dev/pts/1", "COLORTERM": "truecolor"}, "textual-dark")])
+def test_auto_theme_prefers_terminal_colours_over_ssh(env, expected):
+    assert pick_theme("auto", env) == expected
+    assert pick_theme("nord", env) == "nord"
+
+
+def test_history_is_bounded_and_downsampled():
+    history = SeriesHistory(capacity=5)
+    for value in [None, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]:
+        history.add(value)
+    assert history.values() == [2.0, 3.0, 4.0, 5.0, 6.0]
+    assert downsample([1, 5, 2, 8, None, 3], 2) == [5, 8]
+    assert downsample([None], 10) == []
+
+
+def test_wallet_input_checks():
+    assert check_name("ab") and check_name("bad name") and check_name("good_name-1") is None
+    assert check_coldkey("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY") is None
+    assert check_coldkey("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQZ")  # checksum
+    assert check_mnemonic("one two three") and check_mnemonic(" ".join(["abandon"] * 12))
+
+
+def test_state_file_round_trip(home):
+    state = TuiState(run_id="r", miner_pid=123, cursors={"logs": 7}, submitted_hashes=["h"],
+                     services=[ServiceRecord("relay", 5, 5, 8002)])
+    save_state(state)
+    loaded = load_state()
+    assert loaded == state and loaded.recorded_pids() == [123, 5]

@@ -1,0 +1,201 @@
+"""Pilot tests against real relay and sidecar apps (uvicorn on loopback) with real sr25519 keys."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+from textual.widgets import Button, TabbedContent
+
+from sidecar.client import SidecarClient
+from tests.tui.conftest import offline_env
+from tests.tui.support import alice_wallet, log_text, make_app, until
+from tui.logic import clock
+from tui.logic.state_file import TuiState, load_state, pid_alive, save_state
+from tui.widgets.candidates_table import CandidatesTable
+from tui.widgets.modals import ColdkeyModal, DatasetModal, InviteModal, QuitModal
+
+SIZE = (120, 34)
+BOB_COLDKEY = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"
+DSL = "# setup\ns1 = {c}\n# predict\ns0 = s1\n# learn\n"
+
+
+def flags(relay, sidecar, *more):
+    return ["--relay-url", relay.url, "--sidecar-port", sidecar.url.rsplit(":", 1)[1], *more]
+
+
+async def test_start_without_wallet_opens_wallet_tab(home, relay_server, sidecar_server):
+    app = make_app(flags(relay_server, sidecar_server))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app._started_up, what="startup")
+        await pilot.press("s")
+        await until(pilot, lambda: "No wallet loaded" in log_text(app), what="no-wallet error")
+        await until(pilot, lambda: app.query_one(TabbedContent).active == "wallet", what="wallet tab")
+        assert "ERROR: No wallet loaded. Please load a wallet first." in log_text(app)
+
+
+async def test_coldkey_then_invite_modal_on_a_live_relay(home, live_relay_server, sidecar_server):
+    alice_wallet(home, coldkey=False)
+    app = make_app(flags(live_relay_server, sidecar_server, "--wallet", "alice", "--task-type", "scalar_linear"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.session.keypair is not None, what="wallet loaded")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ColdkeyModal), what="coldkey modal")
+        await pilot.click("#coldkey")
+        await pilot.press(*"5abc", "enter")
+        assert "SS58" in str(app.screen.query_one("#coldkey-error").render())
+        app.screen.query_one("#coldkey").value = BOB_COLDKEY
+        await pilot.click("#submit")
+        await until(pilot, lambda: isinstance(app.screen, InviteModal), what="invite modal")
+        assert app.session.coldkey == BOB_COLDKEY
+        unlock = app.screen.query_one("#unlock", Button)
+        await pilot.click("#invite-code")
+        await pilot.press(*"abc12")
+        assert unlock.disabled and app.screen.query_one("#invite-code").value == "ABC12"
+        await pilot.press(*"345", "enter")
+        await until(pilot, lambda: "Invalid or already used code." in str(app.screen.query_one("#invite-error").render()),
+                    what="invite error")
+        assert not app.session.running
+
+
+async def test_missing_dataset_opens_the_dataset_modal(home, relay_server, sidecar_server, tmp_path):
+    alice_wallet(home)
+    env = {**offline_env(), "BITSOTA_DATA_DIR": str(tmp_path / "empty-data")}
+    app = make_app(flags(relay_server, sidecar_server, "--wallet", "alice", "--task-type", "cifar10_binary"),
+                   env=env, test_mode=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.session.keypair is not None, what="wallet loaded")
+        os.environ["BITSOTA_DATA_DIR"] = env["BITSOTA_DATA_DIR"]
+        try:
+            await pilot.press("s")
+            await until(pilot, lambda: isinstance(app.screen, DatasetModal), timeout=60, what="dataset modal")
+        finally:
+            del os.environ["BITSOTA_DATA_DIR"]
+        assert "Coldkey address sent to relay successfully" in log_text(app)
+        assert app.screen.query_one("#dataset-error").text.strip()
+        await pilot.click("#cancel")
+        assert not app.session.running
+
+
+def _candidate(constant: float, score: float, seq_iteration: int) -> dict:
+    return {"type": "candidate", "worker_id": 0, "iteration": seq_iteration, "eval_score": score,
+            "validator_score": score, "input_dim": 4, "algorithm_dsl": DSL.format(c=constant),
+            "task_type": "scalar_linear", "verify_task_count": 8, "verify_task_seed": 1337}
+
+
+async def test_submission_rule_and_cooldown(home, relay_server, sidecar_server, monkeypatch):
+    monkeypatch.setenv("VALIDATOR_TASK_COUNT", "8")
+    alice_wallet(home)
+    now = [1_750_000_000.0]
+    clock.set_source(lambda: now[0])
+    try:
+        app = make_app(flags(relay_server, sidecar_server, "--wallet", "alice"), cooldown_s=60.0)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.session.keypair is not None, what="wallet loaded")
+            session = app.session
+            with SidecarClient(sidecar_server.url) as sidecar:
+                run_id = sidecar.start_run(meta={"task_type": "scalar_linear"})
+                session.run_id, session.task_type, session.running = run_id, "scalar_linear", True
+                session.global_sota = 0.0
+                sidecar.ingest_batch(run_id, [_candidate(0.5, 0.30, 1000), _candidate(0.6, 0.20, 2000)])
+                app._arm_poll()
+                table = app.query_one(CandidatesTable)
+                await until(pilot, lambda: table.row_count == 2, what="two rows")
+                assert [r.status for r in session.rows.values()] == ["submitted", "skipped"]
+                assert session.rows[1].reason == "not above max(global, local)"
+                assert "[submit] status=submitted score=0.300000 result_id=" in log_text(app)
+                await until(pilot, lambda: sidecar.state(run_id)["successful_submissions"] == 1, what="report-back")
+                sidecar.ingest_batch(run_id, [_candidate(0.7, 0.40, 3000), _candidate(0.8, 0.45, 4000),
+                                              _candidate(0.9, 0.42, 5000)])
+                await until(pilot, lambda: len(session.rows) == 5, what="five rows")
+                await until(pilot, lambda: session.rows[4].status == "skipped", what="pending resolved")
+                assert [session.rows[s].status for s in (2, 3)] == ["skipped", "pending"]
+                await until(pilot, lambda: table.get_cell("3", "status") == "pending", what="pending row")
+                now[0] += 61  # the cooldown ends: the pending candidate is re-checked and sent
+                await until(pilot, lambda: session.rows[3].status == "submitted", what="pending submitted")
+                await until(pilot, lambda: table.get_cell("3", "status") == "submitted", what="row updated")
+                await until(pilot, lambda: sidecar.state(run_id)["local_sota"] == 0.45, what="local SOTA")
+            session.running = False
+    finally:
+        clock.set_source(None)
+
+
+async def test_start_and_stop_a_real_miner(home, relay_server, sidecar_server):
+    alice_wallet(home)
+    app = make_app(flags(relay_server, sidecar_server, "--wallet", "alice", "--task-type", "scalar_linear"),
+                   local=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.session.keypair is not None, what="wallet loaded")
+        await pilot.press("s")
+        await until(pilot, lambda: app.session.running and app.session.miner_child, timeout=30, what="miner")
+        miner = app.session.miner_child
+        assert load_state().miner_pid == miner.pid
+        await until(pilot, lambda: "[coord] start task=scalar_linear" in log_text(app), timeout=30, what="miner log")
+        assert str(app.query_one("#start-stop", Button).label) == "Stop Mining"
+        await pilot.press("s")
+        await until(pilot, lambda: "Mining stopped." in log_text(app), timeout=30, what="stop")
+        assert not miner.alive() and not app.session.running
+        assert str(app.query_one("#start-stop", Button).label) == "Start Mining"
+        assert load_state().miner_pid is None
+
+
+def _sleeper() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+
+
+async def test_reattach_from_state_file_and_ctrl_q_stops_it(home, relay_server, sidecar_server):
+    with SidecarClient(sidecar_server.url) as sidecar:
+        run_id = sidecar.start_run(meta={"task_type": "scalar_linear"})
+        sidecar.ingest_batch(run_id, [{"type": "log", "message": "before"}, {"type": "log", "message": "after"}])
+    miner = _sleeper()
+    save_state(TuiState(sidecar_url=sidecar_server.url, miner_pid=miner.pid, miner_pgid=miner.pid, run_id=run_id,
+                        task_type="scalar_linear", workers=1, started_at_s=1.0, cursors={"logs": 1}))
+    app = make_app(flags(relay_server, sidecar_server))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.session.running, what="re-attach")
+            assert f"Re-attached to run {run_id} (miner pid {miner.pid})" in log_text(app)
+            await until(pilot, lambda: "after" in log_text(app), what="logs from the saved cursor")
+            assert "before" not in log_text(app)
+            await pilot.press("ctrl+q")
+            await until(pilot, lambda: miner.poll() is not None, timeout=15, what="miner stopped")
+            await until(pilot, lambda: load_state() is None, what="state file removed")
+    finally:
+        if miner.poll() is None:
+            os.killpg(miner.pid, signal.SIGKILL)
+
+
+async def test_quit_modal_cancel_then_stop_and_quit(home, relay_server, sidecar_server):
+    app = make_app(flags(relay_server, sidecar_server))
+    child = _sleeper()
+    from tui.services.processes import Child
+
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app._started_up, what="startup")
+            app.session.miner_child = Child("miner", child.pid, child.pid, None, child)
+            await pilot.press("q")
+            await until(pilot, lambda: isinstance(app.screen, QuitModal), what="quit modal")
+            assert app.screen.focused.id == "stop"
+            await pilot.press("escape")
+            assert not isinstance(app.screen, QuitModal) and child.poll() is None
+            await pilot.press("q")
+            await until(pilot, lambda: isinstance(app.screen, QuitModal), what="quit modal again")
+            await pilot.press("enter")
+            await until(pilot, lambda: child.poll() is not None, timeout=15, what="child stopped")
+        assert app.return_code == 0
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+
+
+def test_relay_health_clock_check(relay_server):
+    from tui.services.relay_calls import clock_skew
+    import time
+
+    assert clock_skew(relay_server.url, time.time()) < 5
+    assert clock_skew("http://127.0.0.1:9", time.time()) is None
+    assert httpx.get(f"{relay_server.url}/health").status_code == 200
