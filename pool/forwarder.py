@@ -43,6 +43,7 @@ class Forwarder:
     def __init__(self, state: PoolState, keypair: Keypair, http: httpx.AsyncClient):
         self.state, self.keypair, self.http = state, keypair, http
         self.backoff = Backoff()
+        self.verified: dict[int, float] = {}  # re-verification scores, so a retry does not re-score
 
     async def candidate(self):
         async with self.state.db.read() as connection:
@@ -56,6 +57,13 @@ class Forwarder:
         best = await self.candidate()
         if best is None:
             return None
+        try:
+            return await self._forward(best)
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:  # unreachable relay or a garbled reply
+            return await self._retry_later(best, self.verified.get(best.id, math.nan), None,
+                                           f"relay unreachable: {exc or type(exc).__name__}")
+
+    async def _forward(self, best) -> str:
         relay_sota = float((await self.http.get("/sota_threshold")).json()["sota_threshold"])
         score = await self._verified_score(best)
         tol = self.state.settings.tolerance_ratio * max(abs(best.consensus_score), self.state.settings.tolerance_abs)
@@ -71,13 +79,19 @@ class Forwarder:
             return await self._finish(best, FORWARDED, score, 200, detail)
         if response.status_code == 400 and "below" in detail.lower():
             return await self._finish(best, BELOW_SOTA, score, 400, detail)
+        return await self._retry_later(best, score, response.status_code, detail)
+
+    async def _retry_later(self, best, score: float, status: int | None, detail: str) -> str:
         self.backoff.fail(best.id, self.state.now())
-        return await self._finish(best, RETRY, score, response.status_code, detail)
+        return await self._finish(best, RETRY, score, status, detail)
 
     async def _verified_score(self, best) -> float:
         if not self.state.settings.relay_verify:
             return best.consensus_score
-        return await asyncio.to_thread(score_on_eval_suite, best.algorithm_dsl, best.input_dim, best.task_type)
+        if best.id not in self.verified:
+            self.verified[best.id] = await asyncio.to_thread(
+                score_on_eval_suite, best.algorithm_dsl, best.input_dim, best.task_type)
+        return self.verified[best.id]
 
     async def _finish(self, best, outcome: str, score: float, status: int | None, detail: str) -> str:
         now = self.state.now()
@@ -114,9 +128,8 @@ async def run_forwarder(forwarder: Forwarder) -> None:
     while True:
         try:
             await forwarder.step()
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
+        except Exception as exc:  # keep forwarding alive across unexpected (e.g. database) errors
+            log.exception("relay forwarder step failed")
             forwarder.state.relay.last_attempt_ts = forwarder.state.now()
             forwarder.state.relay.last_outcome, forwarder.state.relay.last_detail = "error", str(exc) or type(exc).__name__
-        except Exception:  # keep forwarding alive across unexpected errors
-            log.exception("relay forwarder step failed")
         await asyncio.sleep(forwarder.state.settings.relay_interval_s)

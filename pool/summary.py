@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pool import __version__, queries
 from pool.allocation import ACTIVE, COMPLETED, EXPIRED, EVALUATE, EVOLVE, LEASE
 from pool.consensus import INVALID, NO_CONSENSUS, PENDING, SCORED
+from pool.forwarder import RETRY
 from pool.models import algorithms, assignments, evaluations, events, miners, relay_submissions, sota_history
 from pool.population import current_sota
 from pool.state import PoolState
@@ -71,11 +72,10 @@ async def _sota(connection: AsyncConnection, problem: str) -> dict:
 
 async def _relay(connection: AsyncConnection, state: PoolState) -> dict:
     settings = state.settings
-    backlog = 0
+    backlog = 0  # the forwarder only ever sends the current SOTA: 1 while that one still awaits forwarding
     if settings.relay_url:
-        backlog = await _count(connection, algorithms, algorithms.c.status == SCORED,
-                               algorithms.c.task_type == settings.relay_task_type,
-                               algorithms.c.submitted_to_relay_ts.is_(None), algorithms.c.relay_status.is_(None))
+        best = await current_sota(connection, settings.relay_task_type)
+        backlog = int(best is not None and best.submitted_to_relay_ts is None and best.relay_status in (None, RETRY))
     return {
         "enabled": bool(settings.relay_url), "last_attempt_at": iso(state.relay.last_attempt_ts),
         "last_outcome": state.relay.last_outcome, "last_detail": state.relay.last_detail,

@@ -78,9 +78,10 @@ class PoolHarness:
 
 
 @contextlib.asynccontextmanager
-async def open_pool(settings: PoolSettings, clock: FakeClock | None = None) -> AsyncIterator[PoolHarness]:
+async def open_pool(settings: PoolSettings, clock: FakeClock | None = None,
+                    background: bool = False) -> AsyncIterator[PoolHarness]:
     clock = clock or FakeClock()
-    app = create_app(settings, clock=clock, background=False)
+    app = create_app(settings, clock=clock, background=background)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://pool") as client:
@@ -131,18 +132,22 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def uvicorn_pool(settings: PoolSettings, clock=None) -> Iterator[str]:
-    """A real pool on a free loopback port, served by uvicorn in a thread; yields its URL."""
-    port = free_port()
-    app = create_app(settings, clock=clock) if clock is not None else create_app(settings)
+def serve_in_thread(app, port: int | None = None, health: str = "/health") -> Iterator[str]:
+    """A real server for `app` on a loopback port (free unless given), run by uvicorn in a thread; yields its URL
+    once `health` answers 200."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: httpx.get(f"{url}/health", timeout=1).status_code == 200, timeout=20, what="pool health")
+    wait_for(lambda: httpx.get(f"{url}{health}", timeout=1).status_code == 200, timeout=20, what=f"{url}{health}")
     try:
         yield url
     finally:
         server.should_exit = True
         thread.join(timeout=10)
 
+
+def uvicorn_pool(settings: PoolSettings, clock=None):
+    """A real pool on a free loopback port, served by uvicorn in a thread; yields its URL."""
+    return serve_in_thread(create_app(settings, clock=clock) if clock is not None else create_app(settings))
