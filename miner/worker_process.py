@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 import queue
 import traceback
@@ -39,7 +40,10 @@ class QueueHost:
         self._sota = sota
         self._base_threshold = base_threshold
         self._local_stop = local_stop
-        self._parent_pid = os.getppid()
+        # The coordinator's pid as of the spawn: if it died while this child was still importing, getppid() is
+        # already init's here, and comparing against it would never notice.
+        parent = multiprocessing.parent_process()
+        self._parent_pid = parent.pid if parent is not None else os.getppid()
 
     def emit(self, event: dict) -> None:
         self._outbox.put(event)
