@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 DASH = "—"
@@ -68,3 +69,20 @@ def leaderboard_rows(snapshot) -> list[dict] | None:
 
 def events(snapshot) -> list[dict]:
     return [e for e in (dig(snapshot.summary, "events", kind=list) or []) if isinstance(e, dict)]
+
+
+def iso_age(iso_time: Any, now: float) -> str:
+    """How long ago an ISO-8601 UTC time was, as `45s`, `12m`, `3h` or `2d`; `—` when unreadable."""
+    if not isinstance(iso_time, str):
+        return DASH
+    try:
+        then = dt.datetime.fromisoformat(iso_time.replace("Z", "+00:00"))
+    except ValueError:
+        return DASH
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=dt.timezone.utc)
+    seconds = max(0, int(now - then.timestamp()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

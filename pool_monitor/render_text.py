@@ -7,6 +7,9 @@ import datetime as dt
 from pool_monitor.client import Snapshot
 from pool_monitor.model import dig, events, fmt, leaderboard_rows, mmss, short_hotkey, sota_fields, sparkline
 
+TITLE, SHORT_TITLE = "BITSOTA POOL MONITOR", "BITSOTA"
+MIN_URL = 12
+
 
 def _iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(int(ts), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -16,8 +19,28 @@ def _rate(value) -> str:
     return fmt(value, ".2f")
 
 
+def header_line(snapshot: Snapshot, width: int) -> str:
+    """The first line, compacted to fit `width` with the time kept whole: single spaces, then the short title,
+    then a URL shortened in the middle."""
+    fields = [f"url={snapshot.url}", f"task={snapshot.task_type}", f"at={_iso(snapshot.taken_at)}"]
+    for title, separator in ((TITLE, "  "), (TITLE, " "), (SHORT_TITLE, " ")):
+        line = separator.join([title, *fields])
+        if len(line) <= width:
+            return line
+    url_length = len(snapshot.url) - (len(line) - width)
+    if url_length < MIN_URL:
+        return line  # too narrow for the fields; _fit cuts the line's end
+    fields[0] = f"url={_shorten_middle(snapshot.url, url_length)}"
+    return " ".join([SHORT_TITLE, *fields])
+
+
+def _shorten_middle(text: str, length: int) -> str:
+    head = (length - 1) // 2
+    return text[:head] + "…" + text[len(text) - (length - 1 - head):]
+
+
 def render_frame(snapshot: Snapshot, width: int = 80, ascii_only: bool = False) -> str:
-    lines = [f"BITSOTA POOL MONITOR  url={snapshot.url}  task={snapshot.task_type}  at={_iso(snapshot.taken_at)}"]
+    lines = [header_line(snapshot, width)]
     if not snapshot.reachable:
         lines.append(f"health status=unreachable error={snapshot.errors.get('health', 'unknown')}")
         return _fit(lines, width)

@@ -10,7 +10,7 @@ from tests.pool.conftest import sqlite_settings, uvicorn_pool
 from tests.pool.monitor_data import healthy, no_summary, unreachable
 
 HEALTHY_FRAME = """\
-BITSOTA POOL MONITOR  url=http://127.0.0.1:8434  task=cifar10_binary  at=2026-0…
+BITSOTA url=http://127.0.0.1:8434 task=cifar10_binary at=2026-03-01T12:00:05Z
 health status=healthy window=3 remaining=41:20 block=0
 miners online=3 total=5 active=2
 tasks issued_per_min=12 completed_per_min=11 expired_15m=0 overdue=0
@@ -28,6 +28,16 @@ events
 def test_healthy_frame_is_golden():
     assert render_frame(healthy(), width=80) == HEALTHY_FRAME
     assert exit_code(healthy()) == 0
+
+
+def test_header_keeps_the_time_whole():
+    snapshot = healthy()
+    assert render_frame(snapshot, width=120).splitlines()[0] == \
+        "BITSOTA POOL MONITOR  url=http://127.0.0.1:8434  task=cifar10_binary  at=2026-03-01T12:00:05Z"
+    snapshot.url = "https://pool.example-operator.net:8434"
+    header = render_frame(snapshot, width=80).splitlines()[0]
+    assert header == "BITSOTA url=https://poo…tor.net:8434 task=cifar10_binary at=2026-03-01T12:00:05Z"
+    assert len(header) == 80
 
 
 def test_unreachable_and_degraded_frames():
