@@ -135,6 +135,25 @@ class Stack:
         service.hotkey = keypair.ss58_address
         return service
 
+    def pool(self, port: int | None = None, **env: str) -> Service:
+        """`python -m pool --host 127.0.0.1 --port P` on SQLite in `<workdir>/pool_data` (guide §2b, no docker)."""
+        port = port or free_port()
+        argv = ["-m", "pool", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(self.workdir / "pool_data"),
+                "--log-level", "warning"]
+        return self.add(Service("pool", argv, self.workdir, base_env(**env), f"http://127.0.0.1:{port}"))
+
+    def pool_worker(self, sidecar_url: str, run_id: str) -> Service:
+        """Guide §2b `scripts.pool_miner_sidecar`, in mock compute mode (the pool plumbing, not the search)."""
+        argv = ["-m", "scripts.pool_miner_sidecar", "--sidecar-url", sidecar_url, "--run-id", run_id, "--workers", "1",
+                "--mode", "mock", "--poll-interval-s", "0.1"]
+        return self.add(Service("pool_worker", argv, self.workdir, base_env()))
+
+    def pool_driver(self, pool_url: str, sidecar_url: str, run_id: str, duration_s: float) -> Service:
+        """Guide §2b `scripts.pool_sidecar_driver`."""
+        argv = ["-m", "scripts.pool_sidecar_driver", "--pool-url", pool_url, "--sidecar-url", sidecar_url,
+                "--run-id", run_id, "--duration-s", str(duration_s)]
+        return self.add(Service("pool_driver", argv, self.workdir, base_env()))
+
     def close(self) -> None:
         for service in reversed(self.services):
             service.kill()

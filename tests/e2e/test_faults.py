@@ -135,3 +135,24 @@ def test_a_sigkilled_miner_leaves_no_worker_behind(stack):
     miner.process.send_signal(signal.SIGKILL)
     assert miner.wait(10) == -signal.SIGKILL
     wait_for(lambda: all(pid_gone(pid) for pid in workers), timeout=15, what="the workers to exit with their parent")
+
+
+def test_pool_api_sigkilled_and_restarted_with_an_assignment_in_flight(stack):
+    pool = stack.pool().start()
+    sidecar = stack.sidecar().start()
+    driver = stack.pool_driver(pool.url, sidecar.url, "pool_restart", duration_s=60).start()
+    # No worker yet: the driver's evolve assignment stays in flight across the restart.
+    wait_for(lambda: "[pool] Enqueued job kind=evolve" in driver.log(), timeout=30, what=f"an assignment:\n{driver.tail()}")
+    batch_id = driver.log().split("[pool] Enqueued job kind=evolve batch_id=", 1)[1].split()[0]
+
+    pool.process.send_signal(signal.SIGKILL)
+    pool.wait(10)
+    pool.start()
+    stack.pool_worker(sidecar.url, "pool_restart").start()
+    wait_for(lambda: f"[pool] submit_evolution ok=True batch_id={batch_id}" in driver.log(), timeout=30,
+             what=f"the pre-restart batch accepted after the restart:\n{driver.tail()}")
+    wait_for(lambda: "[pool] submit_evaluation ok=True" in driver.log(), timeout=30,
+             what=f"the driver carrying on with new work:\n{driver.tail()}")
+    assert driver.alive and pool.alive
+    assert driver.stop() in (0, -signal.SIGTERM)
+    assert "Traceback" not in pool.log() + driver.log()
