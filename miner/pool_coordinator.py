@@ -1,7 +1,9 @@
-"""`PoolTaskCoordinator.tick()` (pool.md §6.4): the state machine shared by the headless driver and the TUI.
+"""`PoolTaskCoordinator.tick()` and `PoolLeaseCoordinator.tick()` (pool.md §6.4): the state machines shared by the
+headless driver and the TUI.
 
 Each tick registers, collects the active job's result from the sidecar, submits it to the pool, and requests
-and enqueues the next batch. It never blocks longer than one HTTP call; log lines go to `log(line)`.
+and enqueues the next batch or lease. It never blocks longer than one HTTP call; log lines go to `log(line)`.
+The two coordinators differ only in what they request and how they submit.
 """
 
 from __future__ import annotations
@@ -21,17 +23,26 @@ EVALUATE_AFTER_EVOLVES = 3
 ERROR_DEDUP_S = 5.0
 BLOCK_S = 5.0
 DEFAULT_JOB_TIMEOUT_S = 1800.0
+LEASE_RETRY_S = 2.0
 ACTIVE_TASK = "Miner already has active task"
-EVOLVE, EVALUATE = "evolve", "evaluate"
+LEASE_NOT_FOUND = "Active lease assignment not found"
+EVOLVE, EVALUATE, LEASE = "evolve", "evaluate", "lease"
+LEASE_REQUEST = {"eval_batch_size": 8, "seed_batch_size": 8, "gossip_limit": 0}
 
 
 @dataclass
 class ActiveJob:
     kind: str
-    batch_id: str
+    batch_id: str  # the lease_id for a lease
     job_id: str
     payload: dict
     deadline: float
+    submission: dict | None = None  # a lease result the pool has not taken yet (429, 5xx, network error)
+    retry_at: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"lease_id={self.batch_id}" if self.kind == LEASE else f"batch_id={self.batch_id}"
 
 
 @dataclass
@@ -39,6 +50,7 @@ class Counters:
     enqueued: int = 0
     evolve_ok: int = 0
     evaluate_ok: int = 0
+    lease_ok: int = 0
     failures: int = 0
 
 
@@ -50,7 +62,9 @@ def _deadline(timeout_at: str | None, now: float) -> float:
 
 
 @dataclass
-class PoolTaskCoordinator:
+class _PoolCoordinator:
+    """Registration, result collection, the watchdog, releases and de-duplicated error lines."""
+
     pool: PoolClient
     sidecar: SidecarClient
     run_id: str
@@ -58,7 +72,6 @@ class PoolTaskCoordinator:
     clock: Callable[[], float] = time.time
     registered: bool = False
     active: ActiveJob | None = None
-    evolve_streak: int = 0
     counters: Counters = field(default_factory=Counters)
     results: StreamCursor = field(default_factory=StreamCursor)
     _last_request: float = float("-inf")
@@ -74,7 +87,7 @@ class PoolTaskCoordinator:
         if self.active is not None:
             self._collect(now)
         if self.active is not None and now >= self.active.deadline:
-            self.log(f"[pool] Job timed out batch_id={self.active.batch_id}")
+            self.log(f"[pool] Job timed out {self.active.label}")
             self._release_active()
         if self.active is not None or not self.registered or now - self._last_request < REQUEST_INTERVAL_S:
             return
@@ -116,18 +129,13 @@ class PoolTaskCoordinator:
             self.counters.failures += 1
             self._release_active()
             return
-        result = event.get("result") or {}
-        if job.kind == EVOLVE:
-            name, reply = "submit_evolution", self._submit(lambda: self.pool.submit_evolution(
-                job.batch_id, str(result.get("evolved_function", "")), [a.get("id") for a in job.payload["algorithms"]]))
-            self.log(f"[pool] submit_evolution ok={reply is not None and reply.ok} batch_id={job.batch_id}")
-        else:
-            evaluations = list(result.get("evaluations") or [])
-            name, reply = "submit_evaluation", self._submit(
-                lambda: self.pool.submit_evaluation(job.batch_id, evaluations))
-            self.log(f"[pool] submit_evaluation ok={reply is not None and reply.ok} batch_id={job.batch_id} "
-                     f"n={len(evaluations)}")
-        self._after_submit(name, job, reply, result)
+        self._submit_result(job, event.get("result") or {})
+
+    def _submit_result(self, job: ActiveJob, result: dict) -> None:
+        raise NotImplementedError
+
+    def _request(self, now: float) -> None:
+        raise NotImplementedError
 
     def _submit(self, call: Callable[[], PoolReply]) -> PoolReply | None:
         try:
@@ -136,20 +144,17 @@ class PoolTaskCoordinator:
             self._network_error = str(exc) or type(exc).__name__
             return None
 
-    def _after_submit(self, name: str, job: ActiveJob, reply: PoolReply | None, result: dict) -> None:
+    def _after_submit(self, name: str, job: ActiveJob, reply: PoolReply | None, score) -> None:
         ok = reply is not None and reply.ok
         if reply is None:
-            self._error(f"[pool] {name} failed batch_id={job.batch_id}: {self._network_error}")
+            self._error(f"[pool] {name} failed {job.label}: {self._network_error}")
         elif not ok:
-            self._error(f"[pool] {name} failed batch_id={job.batch_id}: HTTP {reply.status} ({reply.detail})")
+            self._error(f"[pool] {name} failed {job.label}: HTTP {reply.status} ({reply.detail})")
         if ok:
-            if job.kind == EVOLVE:
-                self.counters.evolve_ok += 1
-            else:
-                self.counters.evaluate_ok += 1
+            ok_counter = {EVOLVE: "evolve_ok", EVALUATE: "evaluate_ok", LEASE: "lease_ok"}[job.kind]
+            setattr(self.counters, ok_counter, getattr(self.counters, ok_counter) + 1)
         else:
             self.counters.failures += 1
-        score = result.get("fitness") if job.kind == EVOLVE else None
         try:
             self.sidecar.submission_result(float(score) if isinstance(score, (int, float)) else 0.0,
                                            "submitted" if ok else "failed", run_id=self.run_id, kind="pool")
@@ -158,42 +163,24 @@ class PoolTaskCoordinator:
         self.active = None
         self._last_request = self.clock()
 
-    def _request(self, now: float) -> None:
-        self._last_request = now
-        first = EVALUATE if self.evolve_streak >= EVALUATE_AFTER_EVOLVES else EVOLVE
-        for kind in (first, EVOLVE if first == EVALUATE else EVALUATE):
-            try:
-                reply = self.pool.request_task(kind)
-            except httpx.HTTPError as exc:
-                self._error(f"[pool] request_task failed task_type={kind}: {exc}")
-                return
-            if reply.status == 400 and reply.detail == ACTIVE_TASK:
-                self._error("[pool] request blocked: miner already has active task; retrying in 5s")
-                self._blocked_until = now + BLOCK_S
-                return
-            batch = reply.body if reply.ok and isinstance(reply.body, dict) else None
-            if batch and batch.get("batch_id") and batch.get("task_type") and batch.get("algorithms"):
-                self._enqueue(batch, now)
-                return
-            if reply.status not in (200, 404):
-                self._error(f"[pool] request_task failed task_type={kind}: HTTP {reply.status} ({reply.detail})")
-                return
+    def _blocked_by_active_task(self, reply: PoolReply, now: float) -> bool:
+        if reply.status == 400 and reply.detail == ACTIVE_TASK:
+            self._error("[pool] request blocked: miner already has active task; retrying in 5s")
+            self._blocked_until = now + BLOCK_S
+            return True
+        return False
 
-    def _enqueue(self, batch: dict, now: float) -> None:
-        kind, algorithms = batch["task_type"], batch["algorithms"]
-        payload = {"batch_id": batch["batch_id"], "algorithms": algorithms,
-                   "input_dim": algorithms[0].get("input_dim"), "task_type": algorithms[0].get("task_type"),
-                   "generations": batch.get("generations"), "timeout_at": batch.get("timeout_at")}
+    def _enqueue_job(self, kind: str, assignment_id: str, payload: dict, timeout_at, now: float) -> bool:
         try:
             job_id = self.sidecar.enqueue_job(kind, payload, run_id=self.run_id)["job_id"]
-        except Exception:  # sidecar refused or unreachable: give the batch back
+        except Exception:  # sidecar refused or unreachable: give the assignment back
             self.log(f"[pool] Failed to enqueue sidecar job for kind={kind}")
-            self._release(batch["batch_id"])
-            return
-        self.active = ActiveJob(kind, batch["batch_id"], job_id, payload, _deadline(batch.get("timeout_at"), now))
+            self._release(assignment_id)
+            return False
+        self.active = ActiveJob(kind, assignment_id, job_id, payload, _deadline(timeout_at, now))
         self.counters.enqueued += 1
-        self.evolve_streak = self.evolve_streak + 1 if kind == EVOLVE else 0
-        self.log(f"[pool] Enqueued job kind={kind} batch_id={batch['batch_id']} job_id={job_id}")
+        self.log(f"[pool] Enqueued job kind={kind} {self.active.label} job_id={job_id}")
+        return True
 
     # -------------------------------------------------------------- helpers
 
@@ -217,3 +204,102 @@ class PoolTaskCoordinator:
         if now - self._recent_errors.get(line, float("-inf")) >= ERROR_DEDUP_S:
             self._recent_errors[line] = now
             self.log(line)
+
+
+@dataclass
+class PoolTaskCoordinator(_PoolCoordinator):
+    """Evolve and evaluate batches, an evaluate after every three evolves (§6.4)."""
+
+    evolve_streak: int = 0
+
+    def _submit_result(self, job: ActiveJob, result: dict) -> None:
+        if job.kind == EVOLVE:
+            name, reply = "submit_evolution", self._submit(lambda: self.pool.submit_evolution(
+                job.batch_id, str(result.get("evolved_function", "")), [a.get("id") for a in job.payload["algorithms"]]))
+            self.log(f"[pool] submit_evolution ok={reply is not None and reply.ok} batch_id={job.batch_id}")
+        else:
+            evaluations = list(result.get("evaluations") or [])
+            name, reply = "submit_evaluation", self._submit(
+                lambda: self.pool.submit_evaluation(job.batch_id, evaluations))
+            self.log(f"[pool] submit_evaluation ok={reply is not None and reply.ok} batch_id={job.batch_id} "
+                     f"n={len(evaluations)}")
+        self._after_submit(name, job, reply, result.get("fitness") if job.kind == EVOLVE else None)
+
+    def _request(self, now: float) -> None:
+        self._last_request = now
+        first = EVALUATE if self.evolve_streak >= EVALUATE_AFTER_EVOLVES else EVOLVE
+        for kind in (first, EVOLVE if first == EVALUATE else EVALUATE):
+            try:
+                reply = self.pool.request_task(kind)
+            except httpx.HTTPError as exc:
+                self._error(f"[pool] request_task failed task_type={kind}: {exc}")
+                return
+            if self._blocked_by_active_task(reply, now):
+                return
+            batch = reply.body if reply.ok and isinstance(reply.body, dict) else None
+            if batch and batch.get("batch_id") and batch.get("task_type") and batch.get("algorithms"):
+                self._enqueue(batch, now)
+                return
+            if reply.status not in (200, 404):
+                self._error(f"[pool] request_task failed task_type={kind}: HTTP {reply.status} ({reply.detail})")
+                return
+
+    def _enqueue(self, batch: dict, now: float) -> None:
+        kind, algorithms = batch["task_type"], batch["algorithms"]
+        payload = {"batch_id": batch["batch_id"], "algorithms": algorithms,
+                   "input_dim": algorithms[0].get("input_dim"), "task_type": algorithms[0].get("task_type"),
+                   "generations": batch.get("generations"), "timeout_at": batch.get("timeout_at")}
+        if self._enqueue_job(kind, batch["batch_id"], payload, batch.get("timeout_at"), now):
+            self.evolve_streak = self.evolve_streak + 1 if kind == EVOLVE else 0
+
+
+@dataclass
+class PoolLeaseCoordinator(_PoolCoordinator):
+    """**(optional)** Lease bundles (§6.4): evaluations plus an evolve budget, submitted in one call. A submission
+    that meets 429, 5xx or a network error is held and retried every 2 s until the lease times out."""
+
+    task_type: str | None = None  # the problem to lease; None lets the pool choose its first
+
+    def _collect(self, now: float) -> None:
+        if self.active.submission is None:
+            super()._collect(now)
+        elif now >= self.active.retry_at:
+            self._submit_lease(now)
+
+    def _submit_result(self, job: ActiveJob, result: dict) -> None:
+        job.submission = {"evaluations": list(result.get("evaluations") or []),
+                          "evolutions": list(result.get("evolutions") or []),
+                          "iterations": int(result.get("iterations") or 0)}
+        self._submit_lease(self.clock())
+
+    def _submit_lease(self, now: float) -> None:
+        job, body = self.active, self.active.submission
+        reply = self._submit(lambda: self.pool.submit_lease(job.batch_id, body))
+        if reply is None or reply.status == 429 or reply.status >= 500:
+            reason = self._network_error if reply is None else f"HTTP {reply.status} ({reply.detail})"
+            self._error(f"[pool] submit_lease failed {job.label}: {reason}; retrying in {LEASE_RETRY_S:.0f}s")
+            job.retry_at = now + LEASE_RETRY_S
+            return
+        self.log(f"[pool] submit_lease ok={reply.ok} {job.label} eval_n={len(body['evaluations'])} "
+                 f"evo_n={len(body['evolutions'])} iter_n={body['iterations']}")
+        if reply.status == 404 and reply.detail == LEASE_NOT_FOUND:
+            self._blocked_until = now + BLOCK_S
+        self._after_submit("submit_lease", job, reply, None)
+
+    def _request(self, now: float) -> None:
+        self._last_request = now
+        fields = {**LEASE_REQUEST, **({"task_type": self.task_type} if self.task_type else {})}
+        try:
+            reply = self.pool.lease(**fields)
+        except httpx.HTTPError as exc:
+            self._error(f"[pool] request_lease failed: {exc}")
+            return
+        if self._blocked_by_active_task(reply, now):
+            return
+        lease = reply.body if reply.ok and isinstance(reply.body, dict) else None
+        if lease and lease.get("lease_id"):
+            payload = {key: lease.get(key) for key in ("lease_id", "evaluate_algorithms", "seed_algorithms",
+                                                        "evolve_budget", "input_dim", "window_number", "timeout_at")}
+            self._enqueue_job(LEASE, lease["lease_id"], payload, lease.get("timeout_at"), now)
+        elif reply.status != 404:
+            self._error(f"[pool] request_lease failed: HTTP {reply.status} ({reply.detail})")

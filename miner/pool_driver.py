@@ -14,7 +14,7 @@ from bittensor_wallet import Keypair
 
 from core.signing import SigningError, load_hotkey
 from miner.pool_client import PoolClient, pool_url
-from miner.pool_coordinator import PoolTaskCoordinator
+from miner.pool_coordinator import PoolLeaseCoordinator, PoolTaskCoordinator
 from sidecar.client import SidecarClient, sidecar_url
 
 TICK_S = 0.2
@@ -34,7 +34,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wallet-name")
     parser.add_argument("--wallet-hotkey")
     parser.add_argument("--wallet-path")
-    parser.add_argument("--lease", action="store_true", help="not supported yet; the task coordinator is used")
+    parser.add_argument("--lease", action="store_true", help="work on lease bundles instead of evolve/evaluate batches")
     parser.add_argument("--seed", type=int, default=None, help="accepted for compatibility and ignored")
     return parser.parse_args(argv)
 
@@ -69,14 +69,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pool.release()  # a stale assignment from an earlier run; 404/405 are fine
             except Exception:  # the pool may not be up yet; the coordinator retries registration
                 pass
-        coordinator = PoolTaskCoordinator(pool, sidecar, run_id, log=say)
+        coordinator_class = PoolLeaseCoordinator if args.lease else PoolTaskCoordinator
+        coordinator = coordinator_class(pool, sidecar, run_id, log=say)
         deadline = time.monotonic() + args.duration_s if args.duration_s > 0 else float("inf")
         while not stop.is_set() and time.monotonic() < deadline:
             coordinator.tick()
             stop.wait(TICK_S)
         coordinator.release_active()
     c = coordinator.counters
-    say(f"[pool] summary enqueued={c.enqueued} evolve_ok={c.evolve_ok} evaluate_ok={c.evaluate_ok} failures={c.failures}")
+    lease_ok = f" lease_ok={c.lease_ok}" if args.lease else ""
+    say(f"[pool] summary enqueued={c.enqueued} evolve_ok={c.evolve_ok} evaluate_ok={c.evaluate_ok} "
+        f"failures={c.failures}{lease_ok}")
     say("Done.")
     return 0
 

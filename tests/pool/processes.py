@@ -50,8 +50,8 @@ class Process:
         return self.proc.returncode
 
 
-def start_pool(data_dir: Path, env: dict | None = None) -> tuple[Process, str]:
-    port = free_port()
+def start_pool(data_dir: Path, env: dict | None = None, port: int | None = None) -> tuple[Process, str]:
+    port = port or free_port()
     process = Process("-m", "pool", "--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning",
                       env=env)
     url = f"http://127.0.0.1:{port}"
@@ -72,9 +72,9 @@ def start_worker(sidecar_url: str, run_id: str) -> Process:
                    "--workers", "1", "--mode", "mock", "--poll-interval-s", "0.1")
 
 
-def start_driver(pool_url: str, sidecar_url: str, run_id: str, duration_s: float = 20) -> Process:
+def start_driver(pool_url: str, sidecar_url: str, run_id: str, duration_s: float = 20, *extra: str) -> Process:
     return Process("-m", "scripts.pool_sidecar_driver", "--pool-url", pool_url, "--sidecar-url", sidecar_url,
-                   "--run-id", run_id, "--duration-s", str(duration_s))
+                   "--run-id", run_id, "--duration-s", str(duration_s), *extra)
 
 
 def stop_all(*processes: Process) -> None:
