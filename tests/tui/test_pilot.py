@@ -75,7 +75,8 @@ async def test_missing_dataset_opens_the_dataset_modal(home, relay_server, sidec
         finally:
             del os.environ["BITSOTA_DATA_DIR"]
         assert "Coldkey address sent to relay successfully" in log_text(app)
-        assert app.screen.query_one("#dataset-error").text.strip()
+        await until(pilot, lambda: app.screen.query("#cancel"), what="modal composed")
+        assert "cifar10" in app.screen.query_one("#dataset-error").text
         await pilot.click("#cancel")
         assert not app.session.running
 

@@ -1,0 +1,135 @@
+"""End to end in tmux: `bitsota-tui --local` mines scalar_linear, submits, the local validator raises the
+relay's SOTA; quitting, SIGHUP, --keep-running, re-attach and --stop leave no child process behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import wait_for
+from tui.logic.state_file import pid_alive
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+TUI = str(Path(sys.executable).with_name("bitsota-tui"))
+PROMPT = "e2e-prompt>"
+
+
+class Tmux:
+    def __init__(self, home: Path, name: str):
+        self.home, self.name = home, name
+        env = {"HOME": str(home), "PATH": os.environ["PATH"]}
+        env_flags = [part for key, value in env.items() for part in ("-e", f"{key}={value}")]
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", "-c", str(home),
+                        *env_flags, f"export PS1='{PROMPT} '; exec bash --noprofile --norc"], check=True)
+        self.wait_for_text(re.escape(PROMPT), timeout=10)
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def run(self, command: str) -> None:
+        self.keys(command, "Enter")
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+
+    def wait_for_text(self, pattern: str, timeout: float = 60) -> str:
+        return wait_for(lambda: re.search(pattern, self.screen()) and self.screen(), timeout=timeout,
+                        interval=0.2, what=f"{pattern!r} on screen")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.fixture
+def tmux_home(tmp_path: Path):
+    sessions: list[Tmux] = []
+
+    def open_session() -> Tmux:
+        session = Tmux(tmp_path, f"bitsota-e2e-{os.getpid()}-{len(sessions)}")
+        sessions.append(session)
+        return session
+
+    yield tmp_path, open_session
+    for session in sessions:
+        session.kill()
+    state = tmp_path / ".bitsota" / "tui_state.json"
+    if state.exists():  # never leave processes behind, whatever failed
+        subprocess.run([TUI, "--stop"], env={**os.environ, "HOME": str(tmp_path)}, capture_output=True, timeout=60)
+
+
+def recorded_pids(home: Path) -> list[int]:
+    from tui.logic.state_file import load_state
+
+    saved = load_state(home / ".bitsota" / "tui_state.json")
+    return saved.recorded_pids() + ([saved.sidecar_pid] if saved and saved.sidecar_pid else []) if saved else []
+
+
+def start_mining(tmux: Tmux, extra: str = "") -> None:
+    tmux.run(f"{TUI} --local {extra}")
+    tmux.wait_for_text("Welcome to bitsota-tui", timeout=30)
+    tmux.keys("Escape")
+    tmux.wait_for_text(r"Wallet loaded: bitsota-local/miner", timeout=30)
+    tmux.keys("s")
+    tmux.wait_for_text(r"Running \d+h", timeout=30)
+
+
+def all_dead(pids: list[int]) -> bool:
+    return not any(pid_alive(pid) for pid in pids)
+
+
+def test_local_mining_submits_and_quit_stops_everything(tmux_home):
+    home, open_session = tmux_home
+    tmux = open_session()
+    start_mining(tmux)
+    tmux.wait_for_text(r"\[submit\] status=submitted", timeout=90)
+    screen = tmux.wait_for_text(r"Global SOTA\s+0\.\d*[1-9]", timeout=90)
+    assert "Global SOTA    0.0000" not in screen
+    pids = recorded_pids(home)
+    assert len(pids) >= 4  # miner, sidecar, relay, validator
+    tmux.keys("q")
+    tmux.wait_for_text("Stop & quit", timeout=10)
+    tmux.keys("Enter")
+    screen = tmux.wait_for_text(re.escape(PROMPT) + r"\s*$", timeout=60)
+    assert "\x1b" not in screen and "[<" not in screen  # no stray mouse escape sequences
+    wait_for(lambda: all_dead(pids), timeout=20, what="children stopped")
+    assert not (home / ".bitsota" / "tui_state.json").exists()
+
+
+def test_sighup_stops_every_child(tmux_home):
+    home, open_session = tmux_home
+    tmux = open_session()
+    start_mining(tmux)
+    wait_for(lambda: len(recorded_pids(home)) >= 4, timeout=30, what="state file with the children")
+    pids = recorded_pids(home)
+    tui_pid = int((home / ".bitsota" / "tui.lock").read_text())
+    os.kill(tui_pid, signal.SIGHUP)
+    wait_for(lambda: all_dead(pids + [tui_pid]), timeout=40, what="children stopped after SIGHUP")
+
+
+def test_keep_running_reattach_and_stop(tmux_home):
+    home, open_session = tmux_home
+    tmux = open_session()
+    start_mining(tmux, "--keep-running")
+    wait_for(lambda: len(recorded_pids(home)) >= 4, timeout=30, what="state file with the children")
+    pids = recorded_pids(home)
+    tmux.keys("q")
+    tmux.wait_for_text("Mining continues in the background", timeout=30)
+    assert [pid for pid in pids if not pid_alive(pid)] == [], (pids, tmux.screen())
+    tmux.run(f"{TUI} --local --keep-running")
+    tmux.wait_for_text(r"Re-attached to run [0-9a-f]{8}-", timeout=30)  # the log pane clips long lines
+    tmux.wait_for_text(r"Running \d+h", timeout=30)
+    tmux.keys("C-q")
+    tmux.wait_for_text("Mining continues in the background", timeout=30)
+    assert [pid for pid in pids if not pid_alive(pid)] == [], (pids, tmux.screen())
+    tmux.run(f"{TUI} --stop")
+    tmux.wait_for_text(r"Stopped \d+ process", timeout=60)
+    wait_for(lambda: all_dead(pids), timeout=20, what="children stopped by --stop")
