@@ -80,6 +80,8 @@ def check_startable(settings: Settings) -> str | None:
             return f"cannot create the database directory {path.parent}: {exc}; {SQLITE_HINT}"
         if path.exists() and not os.access(path, os.W_OK):
             return f"database file {path} is not writable; {SQLITE_HINT}"
+        if not path.exists() and not os.access(path.parent, os.W_OK):
+            return f"database directory {path.parent} is not writable; {SQLITE_HINT}"
     if not settings.test_mode and settings.allowlist_mode == "metagraph" and not chain.available():
         return (
             "the validator allowlist needs the chain: "
@@ -125,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"relay: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the database is unreachable or unusable: one clear line, not a traceback
-        print(f"relay: cannot prepare the database {masked_url(settings.database_url)}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        reason = str(exc).split("\n", 1)[0]  # SQLAlchemy appends a "Background on this error" line
+        print(f"relay: cannot prepare the database {masked_url(settings.database_url)}: {type(exc).__name__}: {reason}", file=sys.stderr)
         return 2
     if args.migrate_only:
         log.info("migrations applied to %s", masked_url(settings.database_url))
