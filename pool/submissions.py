@@ -163,7 +163,7 @@ async def release(connection: AsyncConnection, hotkey: str, batch_id: str | None
         condition = and_(condition, assignments.c.id == batch_id)
     ids = [row[0] for row in await connection.execute(select(assignments.c.id).where(condition))]
     if not ids:
-        raise PoolError(404, ASSIGNMENT_NOT_FOUND, now)
+        raise PoolError(404, ASSIGNMENT_NOT_FOUND)
     for assignment_id in ids:
         await close(connection, assignment_id, RELEASED, now)
     return ids
