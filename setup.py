@@ -19,7 +19,7 @@ def fastexec_extension() -> Extension:
         include_dirs=[np.get_include()],
         library_dirs=[numpy_random_lib],
         libraries=["npyrandom", "m"],
-        extra_compile_args=["-O2", "-fno-fast-math", "-ffp-contract=off", "-fvect-cost-model=dynamic", "-fno-strict-aliasing"],
+        extra_compile_args=["-O3", "-fno-fast-math", "-ffp-contract=off", "-fvect-cost-model=dynamic", "-fno-strict-aliasing"],
     )
 
 

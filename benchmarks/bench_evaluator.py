@@ -6,7 +6,9 @@ Prints one `name=value` per line. Each config is a fixed DSL program (benchmarks
 D tasks. scalar_linear tasks come from the real task recipe; cifar-default uses synthetic fixture-like
 features (standard normal float32, 0/1 labels), so nothing is downloaded. The canonical interpreter is timed
 once on the first K tasks (it is slow) and both evaluators are compared per task, so
-speedup = canonical seconds per task / fast seconds per task, on the same program, tasks and seeds.
+speedup = canonical seconds per task / fast seconds per task, on the same program, tasks and seeds. Times are
+CPU seconds of this process (both evaluators are single-threaded), so other load on a shared machine does not
+inflate them.
 """
 
 from __future__ import annotations
@@ -82,16 +84,16 @@ def time_fast(program: Program, tasks, seeds, repeat: int) -> tuple[float, list]
     preds = fast.run_tasks(program, tasks, seeds)
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         fast.run_tasks(program, tasks, seeds)
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return statistics.median(times), preds
 
 
 def time_canonical(program: Program, tasks, seeds) -> tuple[float, list]:
-    start = time.perf_counter()
+    start = time.process_time()
     preds = [interpreter.run_task(program, task, seed) for task, seed in zip(tasks, seeds)]
-    return time.perf_counter() - start, preds
+    return time.process_time() - start, preds
 
 
 def same_bits(a: np.ndarray | None, b: np.ndarray | None) -> bool:

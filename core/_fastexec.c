@@ -47,7 +47,6 @@ typedef struct {
     int32_t n;            /* vector_dim */
     int32_t phase_end[3]; /* setup, predict, learn rows end here */
     int32_t mem_floats;   /* registers, then a result scratch of n floats */
-    int32_t tmp_floats;   /* reduction products: n, or n*n when a matrix norm is taken */
     int32_t s0, s1, v0;   /* offsets of the protocol registers */
 } header_t;
 
@@ -109,7 +108,7 @@ static void pcg64_start(pcg64_t *g, bitgen_t *bitgen, const uint64_t words[4])
 typedef struct {
     const instr_t *code;
     float *mem;
-    float *tmp; /* scratch for reduction products */
+    float *tmp; /* n floats of scratch for STD's squared deviations */
     Py_ssize_t n;
     bitgen_t *bitgen;
 } machine_t;
@@ -146,44 +145,80 @@ static inline int has_nan(const float *x, Py_ssize_t n)
     return found;
 }
 
-/* numpy's pairwise summation for n <= 128, without the final "0 +" (see pw_sum). */
-KERNEL float pairwise_block(const float *x, Py_ssize_t n, int ordered)
+/* numpy's pairwise summation (§4.5 rule 4) of the terms a_i, or of the products a_i * b_i (each rounded, as
+ * numpy forms the product array) when `products` is set; the block form covers n <= 128, without the final
+ * "0 +". */
+#define TERM(i) (products ? MUL(a[i], b[i]) : a[i])
+
+KERNEL float pairwise_block(const float *a, const float *b, Py_ssize_t n, int products, int ordered)
 {
     if (n < 8) {
         float res = 0.0f;
-        for (Py_ssize_t i = 0; i < n; i++) res = ADD(res, x[i]);
+        for (Py_ssize_t i = 0; i < n; i++) res = ADD(res, TERM(i));
         return res;
     }
     float r[8];
     Py_ssize_t i;
-    for (int j = 0; j < 8; j++) r[j] = x[j];
+    for (int j = 0; j < 8; j++) r[j] = TERM(j);
     for (i = 8; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) r[j] = ADD(r[j], x[i + j]);
+        for (int j = 0; j < 8; j++) r[j] = ADD(r[j], TERM(i + j));
     float res = ADD(ADD(ADD(r[0], r[1]), ADD(r[2], r[3])), ADD(ADD(r[4], r[5]), ADD(r[6], r[7])));
-    for (; i < n; i++) res = ADD(res, x[i]);
+    for (; i < n; i++) res = ADD(res, TERM(i));
     return res;
 }
 
-static float pairwise(const float *x, Py_ssize_t n, int ordered)
+static float pairwise(const float *a, const float *b, Py_ssize_t n, int products, int ordered)
 {
-    if (n <= 128) return ordered ? pairwise_block(x, n, 1) : pairwise_block(x, n, 0);
+    if (n <= 128) return ordered ? pairwise_block(a, b, n, products, 1) : pairwise_block(a, b, n, products, 0);
     Py_ssize_t m = n / 2;
     m -= m % 8;
-    float left = pairwise(x, m, ordered), right = pairwise(x + m, n - m, ordered);
+    float left = pairwise(a, b, m, products, ordered), right = pairwise(a + m, b + m, n - m, products, ordered);
     return ADD(left, right);
 }
 
 KERNEL float pw_sum(const float *x, Py_ssize_t n, int ordered)
 {
-    float sum = n <= 128 ? pairwise_block(x, n, ordered) : pairwise(x, n, ordered);
+    float sum = n <= 128 ? pairwise_block(x, x, n, 0, ordered) : pairwise(x, x, n, 0, ordered);
     return ADD(0.0f, sum);
 }
 
-/* numpy's baseline float32 einsum sum-of-products order (four lanes, blocks of 16). */
+KERNEL float pw_products(const float *a, const float *b, Py_ssize_t n, int ordered)
+{
+    float sum = n <= 128 ? pairwise_block(a, b, n, 1, ordered) : pairwise(a, b, n, 1, ordered);
+    return ADD(0.0f, sum);
+}
+
+/* numpy's baseline float32 einsum sum-of-products order (four lanes, blocks of 16). Without NaNs the four
+ * lanes are one vector (GCC vector extensions: elementwise binary32, never reassociated); with NaNs each
+ * operation picks its NaN operand in order. */
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f load4(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
 KERNEL float einsum_dot(const float *a, const float *b, Py_ssize_t n, int ordered)
 {
-    float lane[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     Py_ssize_t i = 0;
+    if (!ordered) {
+        v4f lanes = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (; i + 16 <= n; i += 16) {
+            v4f p0 = load4(a + i) * load4(b + i), p4 = load4(a + i + 4) * load4(b + i + 4);
+            v4f p8 = load4(a + i + 8) * load4(b + i + 8), p12 = load4(a + i + 12) * load4(b + i + 12);
+            lanes = p0 + (p4 + (p8 + (p12 + lanes)));
+        }
+        for (; i + 4 <= n; i += 4) lanes = load4(a + i) * load4(b + i) + lanes;
+        if (i < n) {
+            v4f tail = {0.0f, 0.0f, 0.0f, 0.0f}; /* missing elements count as +0 */
+            for (int l = 0; i + l < n; l++) tail[l] = a[i + l] * b[i + l];
+            lanes = tail + lanes;
+        }
+        return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    }
+    float lane[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (; i + 16 <= n; i += 16)
         for (int l = 0; l < 4; l++) {
             float p0 = MUL(a[i + l], b[i + l]), p4 = MUL(a[i + 4 + l], b[i + 4 + l]);
@@ -198,13 +233,6 @@ KERNEL float einsum_dot(const float *a, const float *b, Py_ssize_t n, int ordere
     return ADD(ADD(lane[0], lane[1]), ADD(lane[2], lane[3]));
 }
 
-/* pw over the products a_i * b_i, each product rounded first (as numpy forms the product array). */
-KERNEL float pw_products(const float *a, const float *b, Py_ssize_t n, float *tmp, int ordered)
-{
-    for (Py_ssize_t i = 0; i < n; i++) tmp[i] = MUL(a[i], b[i]);
-    return pw_sum(tmp, n, ordered);
-}
-
 KERNEL float population_std(const float *x, Py_ssize_t n, float *tmp, int ordered)
 {
     float mean = pw_sum(x, n, ordered) / (float)n;
@@ -215,9 +243,9 @@ KERNEL float population_std(const float *x, Py_ssize_t n, float *tmp, int ordere
     return sqrtf(pw_sum(tmp, n, ordered) / (float)n);
 }
 
-KERNEL void matmul(const float *m, const float *v, float *out, Py_ssize_t n, float *tmp, int ordered)
+KERNEL void matmul(const float *m, const float *v, float *out, Py_ssize_t n, int ordered)
 {
-    for (Py_ssize_t i = 0; i < n; i++) out[i] = pw_products(m + i * n, v, n, tmp, ordered);
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = pw_products(m + i * n, v, n, ordered);
 }
 
 KERNEL void outer(const float *a, const float *b, float *out, Py_ssize_t n, int ordered)
@@ -298,7 +326,7 @@ static void assign(float *dest, int rd, const float *out, int rr, Py_ssize_t n)
 }
 
 
-static void execute(const machine_t *m, Py_ssize_t start, Py_ssize_t stop)
+KERNEL void execute(const machine_t *m, Py_ssize_t start, Py_ssize_t stop)
 {
     float *mem = m->mem;
     Py_ssize_t n = m->n;
@@ -352,20 +380,20 @@ static void execute(const machine_t *m, Py_ssize_t start, Py_ssize_t stop)
             break;
         /* A reduction's result is NaN whenever any NaN took part, so a NaN result means "redo it ordered". */
         case OP_MATMUL:
-            matmul(a, b, o, n, m->tmp, 0);
-            if (has_nan(o, n)) matmul(a, b, o, n, m->tmp, 1);
+            matmul(a, b, o, n, 0);
+            if (has_nan(o, n)) matmul(a, b, o, n, 1);
             break;
         case OP_DOT:
             o[0] = einsum_dot(a, b, n, 0);
             if (o[0] != o[0]) o[0] = einsum_dot(a, b, n, 1);
             break;
         case OP_NORM:
-            o[0] = sqrtf(pw_products(a, a, n, m->tmp, 0));
-            if (o[0] != o[0]) o[0] = sqrtf(pw_products(a, a, n, m->tmp, 1));
+            o[0] = sqrtf(pw_products(a, a, n, 0));
+            if (o[0] != o[0]) o[0] = sqrtf(pw_products(a, a, n, 1));
             break;
         case OP_FROBENIUS:
-            o[0] = sqrtf(pw_products(a, a, n * n, m->tmp, 0));
-            if (o[0] != o[0]) o[0] = sqrtf(pw_products(a, a, n * n, m->tmp, 1));
+            o[0] = sqrtf(pw_products(a, a, n * n, 0));
+            if (o[0] != o[0]) o[0] = sqrtf(pw_products(a, a, n * n, 1));
             break;
         case OP_MEAN:
             o[0] = pw_sum(a, n, 0) / (float)n;
@@ -535,18 +563,13 @@ static PyObject *compile_program(PyObject *self, PyObject *args)
     if (blob == NULL) goto done;
     header_t *h = (header_t *)PyBytes_AS_STRING(blob);
     instr_t *rows = (instr_t *)(h + 1);
-    int takes_matrix_norm = 0;
-    for (k = 0; k < count; k++) {
-        lower(&src[k], offset, (int32_t)top, &rows[k]);
-        takes_matrix_norm |= rows[k].op == OP_FROBENIUS;
-    }
+    for (k = 0; k < count; k++) lower(&src[k], offset, (int32_t)top, &rows[k]);
     h->magic = BLOB_MAGIC;
     h->n = (int32_t)n;
     h->phase_end[0] = (int32_t)PyList_GET_SIZE(phases[0]);
     h->phase_end[1] = h->phase_end[0] + (int32_t)PyList_GET_SIZE(phases[1]);
     h->phase_end[2] = (int32_t)count;
     h->mem_floats = (int32_t)(top + n);
-    h->tmp_floats = (int32_t)(takes_matrix_norm ? n * n : n);
     h->s0 = offset[0], h->s1 = offset[1], h->v0 = offset[VECTOR_BASE];
 done:
     PyMem_Free(src);
@@ -576,7 +599,7 @@ static const header_t *checked_blob(const Py_buffer *buf)
         h->phase_end[0] < 0 || h->phase_end[1] < h->phase_end[0] || h->phase_end[2] < h->phase_end[1] ||
         buf->len != (Py_ssize_t)(sizeof(header_t) + sizeof(instr_t) * (size_t)h->phase_end[2]))
         return NULL;
-    int64_t n = h->n, mem = h->mem_floats, need_tmp = 0;
+    int64_t n = h->n, mem = h->mem_floats;
     if (!check_span(h->s0, 0, n, mem) || !check_span(h->s1, 0, n, mem) || !check_span(h->v0, 1, n, mem))
         return NULL;
     const instr_t *code = (const instr_t *)(h + 1);
@@ -586,10 +609,8 @@ static const header_t *checked_blob(const Py_buffer *buf)
         if (!check_span(in->a, in->ra, n, mem) || !check_span(in->b, in->rb, n, mem) ||
             !check_span(in->d, in->rd, n, mem) || !check_span(in->out, in->rr, n, mem) || in->rr > in->rd)
             return NULL;
-        if (in->op == OP_FROBENIUS && n * n > need_tmp) need_tmp = n * n;
-        if ((in->op == OP_MATMUL || in->op == OP_NORM || in->op == OP_STD) && n > need_tmp) need_tmp = n;
     }
-    return need_tmp <= h->tmp_floats ? h : NULL;
+    return h;
 }
 
 /* Where one task lives in the packed data buffer (all counts in floats); fast.py writes the same layout. */
@@ -612,8 +633,16 @@ static int check_tasks(const task_t *tasks, Py_ssize_t count, Py_ssize_t data_le
     return total_val == preds_len;
 }
 
+/* Kernels vectorise over 8 lanes where the CPU has AVX2: the same binary32 operations in the same order
+ * (no FMA: built with -ffp-contract=off), so results do not depend on the chosen clone. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__APPLE__) && !defined(__clang__)
+#define CPU_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CPU_CLONES
+#endif
+
 /* §6 steps 3-5 on one task. */
-static void run_protocol(machine_t *m, const header_t *h, const float *data, const task_t *task, int epochs,
+CPU_CLONES static void run_protocol(machine_t *m, const header_t *h, const float *data, const task_t *task, int epochs,
                          float *preds)
 {
     float *mem = m->mem;
@@ -660,14 +689,14 @@ static PyObject *run(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "run: inconsistent task buffers");
         goto done;
     }
-    float *mem = PyMem_RawMalloc(sizeof(float) * (size_t)(h->mem_floats + h->tmp_floats));
+    float *mem = PyMem_RawMalloc(sizeof(float) * ((size_t)h->mem_floats + (size_t)h->n));
     if (mem == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     pcg64_t generator;
     bitgen_t bitgen;
-    machine_t m = {(const instr_t *)(h + 1), mem, mem + h->mem_floats, h->n, &bitgen};
+    machine_t m = {(const instr_t *)(h + 1), mem, mem + h->mem_floats, h->n, &bitgen}; /* tmp after memory */
     const task_t *task = (const task_t *)tasks.buf;
     const uint64_t *seed_state = (const uint64_t *)states.buf;
     float *out = (float *)preds.buf;
