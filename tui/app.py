@@ -38,6 +38,8 @@ from tui.services.session import MiningSession, StartOutcome
 from tui.widgets.candidates_table import CandidatesTable, CandidateStrip
 from tui.widgets.controls import TASK_LABELS, MiningControls
 from tui.widgets.log_pane import LogPane
+from pool_monitor.widget import PoolMonitor
+from tui.services.pool_mode import job_counts, pool_problem
 from tui.widgets.modals import (CandidateModal, ColdkeyModal, DatasetModal, ImportModal, InviteModal,
                                 MessageModal, NewHotkeyModal, PasswordModal, QuitModal, WelcomeModal)
 from tui.widgets.sota_panel import SotaPanel
@@ -148,6 +150,7 @@ class BitsotaApp(App):
         settings = session.config.settings
         self.initial_task = args.task_type or ("scalar_linear" if session.config.local else "cifar10_binary")
         self.initial_workers = args.workers or settings.miner_workers
+        session.selected_task_type = self.initial_task
         self.register_theme(RETRO)
         self.theme = pick_theme(args.theme or settings.theme)
 
@@ -160,15 +163,18 @@ class BitsotaApp(App):
                 with Container(id="mining-main"):
                     with Vertical(id="left"):
                         yield Static("", id="control-summary")
-                        yield MiningControls(self.initial_task, self.initial_workers, settings.miner_workers, id="controls")
+                        yield MiningControls(self.initial_task, self.initial_workers, settings.miner_workers,
+                                             settings.pool_mode, id="controls")
                         yield StatsPane("", id="stats")
                     yield LogPane(settings.log_max_lines, id="logs")
-                    yield SotaPanel(id="sota")
+                    yield SotaPanel(id="sota-panel")
                 yield CandidateStrip("No candidates yet.", id="strip")
             with TabPane("2 Candidates", id="candidates"):
                 yield CandidatesTable(id="candidates-table")
             with TabPane("3 Pool", id="pool"):
-                yield Static(self._pool_text(), id="pool-status")
+                yield Static("", id="pool-status")
+                yield PoolMonitor(self.session.config.pool_url, pool_problem(self.initial_task),
+                                  autostart=self.start_services, clock=clock.now, id="pool-monitor")
             with TabPane("4 Wallet", id="wallet"):
                 yield Static("Enter select · n new test hotkey · i import · k set coldkey · c copy address · "
                              "r rescan", id="wallet-help")
@@ -343,6 +349,16 @@ class BitsotaApp(App):
             f"{'Running' if snap.running else 'Idle'} (s)")
         self._update_header()
         self._update_services()
+        self._update_pool_status(snap)
+
+    def _update_pool_status(self, snap) -> None:
+        pool_mode = self.session.pool_mode
+        if pool_mode is not None:
+            lines = pool_mode.status_lines(snap.state)
+        else:
+            lines = ["Coordinator: idle (choose Task Type \"Pool\" and start mining)",
+                     job_counts(snap.state) if snap.running else "Sidecar jobs: -"]
+        self.query_one("#pool-status", Static).update("\n".join([f"Pool API:    {self.session.config.pool_url}", *lines]))
 
     def _update_services(self) -> None:
         services = self.session.local_services
@@ -389,11 +405,11 @@ class BitsotaApp(App):
 
     def action_start_mining(self) -> None:
         controls = self.query_one(MiningControls)
-        self._start_worker(controls.task_type, controls.worker_count)
+        self._start_worker(controls.task_type, controls.worker_count, controls.pool_mode)
 
     @work(thread=True, exclusive=True, group="control", exit_on_error=False)
-    def _start_worker(self, task_type: str, workers: int) -> None:
-        outcome, detail = self.session.start(task_type, workers)
+    def _start_worker(self, task_type: str, workers: int, pool_mode: str) -> None:
+        outcome, detail = self.session.start(task_type, workers, pool_mode)
         self.post_message(StartDone(outcome, detail))
 
     def on_start_done(self, message: StartDone) -> None:
@@ -453,15 +469,16 @@ class BitsotaApp(App):
 
     @on(MiningControls.SaveDefault)
     def _save_default(self) -> None:
+        """The controls' gui config keys (§11.1): the Workers default and the Pool radio default."""
         controls = self.query_one(MiningControls)
         path = self._gui_config_path()
-        data = read_json_object(path)
-        data.update({"miner_workers": controls.worker_count})
-        write_json_atomic(path, data)
-        self.notify(f"Saved workers={controls.worker_count} to {path}")
+        saved = {"miner_workers": controls.worker_count, "pool_mode": controls.pool_mode}
+        write_json_atomic(path, {**read_json_object(path), **saved})
+        self.notify(f"Saved workers={saved['miner_workers']}, pool mode={saved['pool_mode']} to {path}")
 
     @on(MiningControls.TaskChanged)
     def _task_changed(self, message: MiningControls.TaskChanged) -> None:
+        self.session.selected_task_type = message.task_type
         remote = not self.session.config.local and not self.session.config.settings.test_mode
         self.query_one(MiningControls).show_scalar_notice(message.task_type == "scalar_linear" and remote)
         if self._started_up:
@@ -644,11 +661,6 @@ class BitsotaApp(App):
     def action_screenshot(self) -> None:
         path = self.save_screenshot(path=str(logs_dir()))
         self.notify(f"Screenshot saved to {path}")
-
-    def _pool_text(self) -> str:
-        return (f"Pool API: {self.session.config.pool_url}\n"
-                "Pool mining needs miner.pool_coordinator and the pool monitor widget, which are not part of "
-                "this build yet.")
 
 
 def candidate_issues(candidate: dict) -> list[str]:

@@ -90,6 +90,19 @@ def live_relay_server(tmp_path: Path) -> Iterator[Served]:
     thread.join(10)
 
 
+@pytest.fixture
+def pool_server(tmp_path: Path) -> Iterator[Served]:
+    """A real pool API (SQLite in tmp_path) serving cifar10_binary with its genesis programs."""
+    from pool.app import create_app
+    from pool.settings import PoolSettings
+
+    settings = PoolSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/pool.db", data_dir=tmp_path, random_seed=7)
+    served, thread = serve(create_app(settings))
+    yield served
+    served.server.should_exit = True
+    thread.join(10)
+
+
 def offline_env() -> dict[str, str]:
     """The environment for children that must never reach the internet (data set fetches fail fast)."""
     env = dict(os.environ)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from textual.widgets import Button, TabbedContent
 
 from sidecar.client import SidecarClient
@@ -200,3 +201,31 @@ def test_relay_health_clock_check(relay_server):
     assert clock_skew(relay_server.url, time.time()) < 5
     assert clock_skew("http://127.0.0.1:9", time.time()) is None
     assert httpx.get(f"{relay_server.url}/health").status_code == 200
+
+
+@pytest.mark.parametrize("mode, submitted, counter", [
+    ("task", "[pool] submit_evolution ok=True", "evolve ok 1"),
+    ("lease", "[pool] submit_lease ok=True", "lease ok 1"),
+])
+async def test_pool_mode_submits_through_the_coordinator(home, relay_server, sidecar_server, pool_server, mode,
+                                                        submitted, counter):
+    alice_wallet(home)
+    app = make_app(flags(relay_server, sidecar_server, "--wallet", "alice", "--task-type", "pool", "--pool-url",
+                         pool_server.url), pool_worker_mode="mock")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.session.keypair is not None, what="wallet loaded")
+        if mode == "lease":
+            await pilot.click("#pool-lease")
+        await pilot.press("s")
+        await until(pilot, lambda: app.session.running and app.session.pool_mode, timeout=30, what="pool run")
+        worker = app.session.miner_child
+        assert "--mode mock" in " ".join(worker.popen.args) and load_state().pool_mode == mode
+        await until(pilot, lambda: submitted in log_text(app), timeout=60, what="a pool submission")
+        assert "[pool] Registered with pool" in log_text(app)
+        assert "Pool SOTA" in str(app.query_one(".sota-title").render()) and "SOTA refresh failed" not in log_text(app)
+        await pilot.press("3")
+        await until(pilot, lambda: counter in str(app.query_one("#pool-status").render()), what="pool tab")
+        await until(pilot, lambda: app.query_one("#pool-monitor").last_good is not None, what="monitor frame")
+        await pilot.press("s")
+        await until(pilot, lambda: "Mining stopped." in log_text(app), timeout=30, what="stop")
+        assert not worker.alive() and app.session.pool_mode is None

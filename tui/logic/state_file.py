@@ -40,6 +40,7 @@ class TuiState:
     pending_candidate: dict | None = None
     cooldown_started_at_s: float | None = None
     relay_url: str | None = None
+    pool_mode: str | None = None  # task or lease, for a re-attached pool run
     services: list[ServiceRecord] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from tui.logic.submission import (BETTER_PENDING, REPLACED_PENDING, Decision, Su
 from tui.logic.wallets import WalletEntry
 from tui.services import processes, relay_calls
 from tui.services.local_stack import LocalServices
+from tui.services.pool_mode import PoolMode, pool_problem, pool_sota
 from tui.services.processes import Child
 from tui.services.sidecar_service import SidecarStartError, ensure_sidecar
 
@@ -63,6 +64,7 @@ class SessionConfig:
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cooldown_s: float = 60.0
     sota_refresh_s: float = 30.0
+    pool_worker_mode: str = "real"  # `--mode` of the pool worker (tests use `mock`)
 
     @property
     def sidecar_url(self) -> str:
@@ -140,8 +142,11 @@ class MiningSession:
         self.running = False
         self.connected = False
         self.state: dict = {}
+        self.selected_task_type: str | None = None  # the controls' choice, for the SOTA shown while idle
         self.global_sota: float | None = None
         self.pool_sota: float | None = None
+        self.pool_mode_name = "task"  # Task or Lease coordinator of the pool run
+        self.pool_mode: PoolMode | None = None
         self.cursors = {"logs": 0, "candidates": 0, "populations": 0}
         self.book = SubmissionBook(config.cooldown_s, config.settings.verify_before_submit)
         self.rows: OrderedDict[int, CandidateRow] = OrderedDict()
@@ -175,13 +180,18 @@ class MiningSession:
         now = clock.now()
         workers = (self.state.get("workers") or {}).values()
         engine = [w.get("engine_best") for w in workers if w.get("engine_best") is not None]
-        shown_global = self.pool_sota if self.task_type == "pool" else self.global_sota
+        shown_global = self.pool_sota if self.shows_pool else self.global_sota
         return Snapshot(
             self.running, self.connected, self.run_id, self.task_type, self.workers, self.started_at,
             dict(self.state), shown_global, self.book.local_sota(self.state.get("local_sota")),
             self.state.get("best_candidate_score"), max(engine) if engine else None,
             self.book.cooldown_left(now), self.book.pending,
             {name: series.values() for name, series in self.history.items()})
+
+    @property
+    def shows_pool(self) -> bool:
+        """Whether the SOTA panel shows the pool SOTA (the run's task type, else the controls')."""
+        return (self.task_type if self.running else self.selected_task_type) == "pool"
 
     # ------------------------------------------------------------------ wallet
     def use_wallet(self, entry: WalletEntry, keypair: Keypair) -> None:
@@ -197,7 +207,7 @@ class MiningSession:
             "coldkey_address": self.coldkey, "wallet_path": str(self.wallet.root)}, mode=0o600)
 
     # ------------------------------------------------------------------ start (§5)
-    def start(self, task_type: str, workers: int) -> tuple[str, str]:
+    def start(self, task_type: str, workers: int, pool_mode: str = "task") -> tuple[str, str]:
         """Run the start sequence; returns an outcome (StartOutcome) and a detail text."""
         with self._lock:
             if self.running:
@@ -213,6 +223,7 @@ class MiningSession:
                 outcome = self._direct_checks(task_type)
                 if outcome is not None:
                     return outcome
+            self.selected_task_type, self.pool_mode_name = task_type, pool_mode
             try:
                 self._launch(task_type, workers)
             except Exception as exc:  # any failure: log it and stop what was spawned
@@ -277,13 +288,34 @@ class MiningSession:
         with SidecarClient(self.config.sidecar_url, timeout=CONTROL_TIMEOUT_S) as sidecar:
             sidecar.start_run(self.run_id, replace=True, meta=meta)
             self._reset_run(task_type, workers)
-            if task_type == "pool":
-                raise RuntimeError("pool mining needs miner.pool_coordinator, which this build lacks")
             self._refresh_global_sota(sidecar, force=True)
-            self.miner_child = processes.spawn("miner", self._miner_argv(), logs_dir() / f"miner-{self.run_id}.log",
-                                               self._miner_env())
-        self.log(f"Miner started (pid={self.miner_child.pid}).")
+            if task_type == "pool":
+                self._launch_pool_worker()
+            else:
+                self.miner_child = processes.spawn("miner", self._miner_argv(),
+                                                   logs_dir() / f"miner-{self.run_id}.log", self._miner_env())
+                self.log(f"Miner started (pid={self.miner_child.pid}).")
         self.running, self.connected, self.started_at = True, True, clock.now()
+
+    def _launch_pool_worker(self) -> None:
+        """§9: the pool compute worker leases the sidecar's jobs; the coordinator is ticked from `poll`."""
+        argv = processes.python_module(
+            "miner.pool_worker", "--sidecar-url", self.config.sidecar_url, "--run-id", self.run_id,
+            "--workers", str(self.workers), "--mode", self.config.pool_worker_mode, "--lease-evolve-generations",
+            str(self.config.settings.pool_lease_evolve_generations), "--exit-with-parent", str(os.getpid()))
+        self.miner_child = processes.spawn("pool_worker", argv, logs_dir() / f"pool_worker-{self.run_id}.log",
+                                           self.config.env)
+        self.log(f"Pool worker started (pid={self.miner_child.pid}, mode {self.pool_mode_name}).")
+        self.pool_mode = self._new_pool_mode()
+
+    def _new_pool_mode(self) -> PoolMode:
+        return PoolMode(self.keypair, self.config.pool_url, self.config.sidecar_url, self.run_id or "",
+                        self.pool_mode_name, self.log)
+
+    def _close_pool_mode(self) -> None:
+        if self.pool_mode is not None:
+            self.pool_mode.close()
+            self.pool_mode = None
 
     def _reset_run(self, task_type: str, workers: int) -> None:
         self.task_type, self.workers = task_type, workers
@@ -355,14 +387,18 @@ class MiningSession:
         if not force and now - self._last_sota_refresh < self.config.sota_refresh_s:
             return
         self._last_sota_refresh = now
+        pool = self.shows_pool
         try:
-            self.global_sota = relay_calls.sota_threshold(self.config.relay_url)
+            if pool:
+                self.pool_sota = pool_sota(self.config.pool_url, pool_problem(self.task_type))
+            else:
+                self.global_sota = relay_calls.sota_threshold(self.config.relay_url)
         except Exception as exc:
             if now - self._last_sota_error >= 60:
                 self._last_sota_error = now
-                self.log(f"[warning] SOTA refresh failed: {exc}")
+                self.log(f"[warning] {'pool ' if pool else ''}SOTA refresh failed: {exc}")
             return
-        if sidecar is not None and self.run_id:
+        if sidecar is not None and self.run_id and not pool:
             try:
                 sidecar.set_global_sota(self.global_sota, run_id=self.run_id)
             except (httpx.HTTPError, SidecarError):
@@ -391,8 +427,16 @@ class MiningSession:
                     except (httpx.HTTPError, SidecarError, ValueError) as exc:
                         self.log(f"[warning] sidecar poll step failed: {exc}")
                 self._release_pending(sidecar)
-                if self.task_type != "pool":
-                    self._refresh_global_sota(sidecar)
+                self._refresh_global_sota(sidecar)
+            if self.task_type == "pool":
+                self._tick_pool()
+
+    def _tick_pool(self) -> None:
+        """§6 step 6; a re-attached pool run gets a fresh coordinator once a wallet is loaded."""
+        if self.pool_mode is None and self.keypair is not None:
+            self.pool_mode = self._new_pool_mode()
+        if self.pool_mode is not None:
+            self.pool_mode.tick()
 
     def _miner_gone(self) -> bool:
         if self.miner_child is None or self.miner_child.alive():
@@ -577,6 +621,7 @@ class MiningSession:
     def stop_mining(self) -> None:
         with self._lock:
             self._stop_miner()
+            self._close_pool_mode()
             if self.run_id:
                 try:
                     with SidecarClient(self.config.sidecar_url, timeout=CONTROL_TIMEOUT_S) as sidecar:
@@ -611,6 +656,7 @@ class MiningSession:
                             "Re-attach with bitsota-tui, stop with bitsota-tui --stop.")
                 return "Services continue in the background; stop them with bitsota-tui --stop."
             self._stop_miner()
+            self._close_pool_mode()
             if self.running and self.run_id and self.sidecar_child is None:
                 try:
                     with SidecarClient(self.config.sidecar_url, timeout=CONTROL_TIMEOUT_S) as sidecar:
@@ -658,7 +704,7 @@ class MiningSession:
             cursors=dict(self.cursors), submitted_hashes=sorted(self.book.submitted_hashes),
             best_submitted=self.book.best_submitted, pending_candidate=self.book.pending,
             cooldown_started_at_s=self.book.last_success_at, relay_url=self.config.relay_url,
-            services=services))
+            pool_mode=self.pool_mode_name, services=services))
 
     def reattach(self, saved: TuiState | None = None) -> bool:
         """Resume a run recorded in the state file when its miner is alive and the sidecar knows it."""
@@ -705,6 +751,7 @@ class MiningSession:
 
     def _resume(self, saved: TuiState) -> None:
         self.run_id, self.task_type, self.workers = saved.run_id, saved.task_type, saved.workers
+        self.pool_mode_name = saved.pool_mode or "task"
         self.started_at = saved.started_at_s
         self.cursors.update({k: int(v) for k, v in saved.cursors.items() if k in self.cursors})
         self.book.submitted_hashes = set(saved.submitted_hashes)

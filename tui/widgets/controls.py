@@ -30,18 +30,17 @@ class MiningControls(Vertical):
             super().__init__()
             self.task_type = task_type
 
-    def __init__(self, task_type: str, workers: int, default_workers: int, lease_available: bool = False,
-                 **kwargs) -> None:
+    def __init__(self, task_type: str, workers: int, default_workers: int, pool_mode: str = "task", **kwargs) -> None:
         super().__init__(**kwargs)
         self._task_type, self._workers, self._default = task_type, workers, default_workers
-        self._lease_available = lease_available
+        self._pool_mode = pool_mode
 
     def compose(self) -> ComposeResult:
         yield Label("Task type")
         yield Select(TASK_CHOICES, value=self._task_type, allow_blank=False, id="task-type")
         with RadioSet(id="pool-mode"):
-            yield RadioButton("Task", value=True, id="pool-task")
-            yield RadioButton("Lease", disabled=not self._lease_available, id="pool-lease")
+            yield RadioButton("Task", value=self._pool_mode != "lease", id="pool-task")
+            yield RadioButton("Lease", value=self._pool_mode == "lease", id="pool-lease")
         yield Label("Workers")
         yield Select(worker_choices(self._default), value=self._workers, allow_blank=False, id="workers")
         with Horizontal(id="control-buttons"):
@@ -55,6 +54,11 @@ class MiningControls(Vertical):
     @property
     def task_type(self) -> str:
         return str(self.query_one("#task-type", Select).value)
+
+    @property
+    def pool_mode(self) -> str:
+        """`task` or `lease`: which pool coordinator a pool run uses."""
+        return "lease" if self.query_one("#pool-lease", RadioButton).value else "task"
 
     @property
     def worker_count(self) -> int:
@@ -76,6 +80,7 @@ class MiningControls(Vertical):
         button.variant = "error" if running else "success"
         self.query_one("#task-type", Select).disabled = running
         self.query_one("#workers", Select).disabled = running
+        self.query_one("#pool-mode", RadioSet).disabled = running
 
     def show_scalar_notice(self, show: bool) -> None:
         self.query_one("#task-notice", Static).update(SCALAR_NOTICE if show else "")
