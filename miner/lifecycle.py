@@ -7,6 +7,8 @@ inside a handler could deadlock against the interrupted main thread.
 from __future__ import annotations
 
 import signal
+
+from miner import detach
 from sidecar.parentwatch import ParentWatch
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -51,6 +53,8 @@ class StopControl:
             self._previous[signum] = signal.signal(signum, self._on_stop_signal)
         self._previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, self._on_detach_signal)
         if self._watch is not None:
+            if detach.requested():  # SIGUSR1 came while the miner was starting (miner.detach)
+                self._watch.detach()
             self._watch.start()
         return self
 

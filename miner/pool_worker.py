@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+from miner import detach
+
+if __name__ == "__main__":
+    detach.catch()  # before the imports below (see miner.detach)
+
 import argparse
 import hashlib
 import math
@@ -205,12 +210,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def _watch_parent(pid: int, stop: threading.Event) -> None:
-    detached = threading.Event()
-    signal.signal(signal.SIGUSR1, lambda *_: detached.set())
-
     def watch() -> None:
         while not stop.wait(PARENT_CHECK_S):
-            if detached.is_set():
+            if detach.requested():
                 return
             try:
                 os.kill(pid, 0)
@@ -223,6 +225,7 @@ def _watch_parent(pid: int, stop: threading.Event) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    detach.catch()
     args = parse_args(argv)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

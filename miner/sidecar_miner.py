@@ -8,6 +8,11 @@ Exit status: 0 finished or stopped on request, 1 runtime failure, 2 usage or con
 
 from __future__ import annotations
 
+from miner import detach
+
+if __name__ == "__main__":
+    detach.catch()  # before the imports below, which take about a second (see miner.detach)
+
 import sys
 import uuid
 from typing import Sequence
@@ -29,6 +34,7 @@ def build_parser() -> OneLineParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    detach.catch()
     try:
         args = prepare_run(build_parser(), argv)
     except UsageError as exc:

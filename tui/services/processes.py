@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 from tui.logic.state_file import pid_alive
 
 STOP_WAIT_S = 5.0
+DETACH_WAIT_S = 5.0
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 LOG_KEEP = 5
 
@@ -106,8 +107,24 @@ def stop(child: Child, wait_s: float = STOP_WAIT_S) -> int | None:
     return None
 
 
-def detach(child: Child) -> None:
-    """SIGUSR1 turns off a child's `--exit-with-parent` watch, so it survives our exit."""
+def catches(pid: int, signum: int) -> bool:
+    """Whether process `pid` has a handler for `signum` (its SigCgt mask; True where /proc cannot tell)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    except (OSError, ValueError):
+        pass
+    return True
+
+
+def detach(child: Child, wait_s: float = DETACH_WAIT_S) -> None:
+    """SIGUSR1 turns off a child's `--exit-with-parent` watch, so it survives our exit. A child caught while
+    its interpreter is still starting has no handler yet and would die of the signal: wait for the handler."""
+    deadline = time.monotonic() + wait_s
+    while child.alive() and not catches(child.pid, signal.SIGUSR1) and time.monotonic() < deadline:
+        time.sleep(0.01)
     try:
         os.kill(child.pid, signal.SIGUSR1)
     except ProcessLookupError:

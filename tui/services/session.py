@@ -11,7 +11,6 @@ import os
 import subprocess
 import tempfile
 import threading
-import time
 import uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -646,7 +645,6 @@ class MiningSession:
         """The quit path: leave children running (detached, state saved) or stop them all."""
         with self._lock:
             if keep_running and self.has_live_children():
-                self._wait_miner_ready()
                 for child in (self.sidecar_child, self.miner_child):
                     if child is not None:
                         processes.detach(child)
@@ -669,21 +667,6 @@ class MiningSession:
             self.sidecar_child, self.local_services = None, None
             clear_state()
             return None
-
-    def _wait_miner_ready(self, timeout: float = 15.0) -> None:
-        """A miner still importing has no SIGUSR1 handler yet (the signal would kill it): wait until it has
-        reported to the sidecar, which it does after installing its handlers."""
-        if self.miner_child is None or not self.running:
-            return
-        deadline = time.monotonic() + timeout
-        with SidecarClient(self.config.sidecar_url, timeout=CONTROL_TIMEOUT_S) as sidecar:
-            while time.monotonic() < deadline and self.miner_child.alive():
-                try:
-                    if sidecar.logs(0, 1, run_id=self.run_id).items:
-                        return
-                except (httpx.HTTPError, SidecarError):
-                    pass
-                time.sleep(0.1)
 
     # ------------------------------------------------------------------ state file (§8.3)
     def save(self) -> None:
