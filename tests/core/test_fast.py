@@ -156,13 +156,15 @@ WIDE_DIM_CASES = {
     "frobenius_of_outer": [I(Op.OUTER, 20, 20, 30), I(Op.COPY, 30, dest=0), I(Op.MEAN, 20, dest=3), I(Op.ADD, 0, 3, 0)],
     "matmul_in_place": [I(Op.GAUSSIAN, dest=30, c1=0.0, c2=0.3), I(Op.MATMUL, 30, 20, 20), I(Op.NORM, 20, dest=0)],
     "std_and_dot": [I(Op.STD, 20, dest=2), I(Op.DOT, 20, 20, 3), I(Op.DIV, 3, 2, 0)],
+    "matmul_of_nans": [I(Op.CONST, dest=2, c1=3e38), I(Op.MUL, 2, 2, 2), I(Op.SUB, 2, 2, 3), I(Op.MUL, 31, 3, 32),
+                       I(Op.MUL, 20, 3, 21), I(Op.ABS, 21, dest=21), I(Op.MATMUL, 32, 21, 22), I(Op.COPY, 22, dest=0)],
     "matrix_broadcasts": [I(Op.MATMUL, 31, 20, 32), I(Op.ADD, 20, 32, 31), I(Op.UNIFORM, dest=21, c1=2.0, c2=-1.0),
                           I(Op.MUL, 31, 21, 31), I(Op.COPY, 31, dest=0), I(Op.CONST, dest=31, c1=0.001)],
 }
 
 
 @pytest.mark.parametrize("case", sorted(WIDE_DIM_CASES))
-@pytest.mark.parametrize("input_dim,extra", [(3, 0), (17, 3), (150, 7)])
+@pytest.mark.parametrize("input_dim,extra", [(3, 0), (8, 0), (16, 0), (17, 3), (40, 3), (150, 7)])
 def test_reductions_match_at_wide_vector_dims(case, input_dim, extra):
     task = fixture_task("scalar_linear", input_dim, seed=input_dim, n_train=6, n_val=6)
     program = _program(input_dim + extra, setup=[I(Op.GAUSSIAN, dest=31, c1=0.0, c2=0.05)], predict=WIDE_DIM_CASES[case],
