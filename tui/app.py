@@ -15,31 +15,34 @@ from functools import partial
 from pathlib import Path
 from typing import Sequence
 
+import httpx
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.css.query import NoMatches
 from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
 from textual.theme import Theme
 from textual.widgets import DataTable, Footer, Log, Static, TabbedContent, TabPane
 
+from pool_monitor.widget import PoolMonitor
 from tui import cli
-from tui.logic import clock
+from tui.logic import clock, tui_log
 from tui.logic.files import bitsota_home, logs_dir, read_json_object, write_json_atomic
 from tui.logic.state_file import load_state
 from tui.logic.stats import stats_from_state
 from tui.logic.themes import RETRO_THEME, pick_theme
+from tui.logic.updates import CHECK_INTERVAL_S, announcement, newer_version
 from tui.logic.wallets import (WalletEntry, create_test_keys, discover, ensure_local_keys, find, import_hotkey,
                                load_keypair, search_roots, short_address)
 from tui.screens.help import HelpScreen
-from tui.services import processes
+from tui.services import processes, relay_calls
+from tui.services.pool_mode import job_counts, pool_problem
 from tui.services.session import MiningSession, StartOutcome
 from tui.widgets.candidates_table import CandidatesTable, CandidateStrip
 from tui.widgets.controls import TASK_LABELS, MiningControls
 from tui.widgets.log_pane import LogPane
-from pool_monitor.widget import PoolMonitor
-from tui.services.pool_mode import job_counts, pool_problem
 from tui.widgets.modals import (CandidateModal, ColdkeyModal, DatasetModal, ImportModal, InviteModal,
                                 MessageModal, NewHotkeyModal, PasswordModal, QuitModal, WelcomeModal)
 from tui.widgets.sota_panel import SotaPanel
@@ -200,6 +203,8 @@ class BitsotaApp(App):
         self._maybe_welcome()
         if self.start_services:
             self._startup()
+            if self.session.config.settings.check_updates:
+                self.set_interval(CHECK_INTERVAL_S, partial(self._update_worker, True))
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -237,6 +242,8 @@ class BitsotaApp(App):
             self._start_local_services()
         self.call_from_thread(self._load_wallets)
         self.post_message(StartupDone())
+        if session.config.settings.check_updates:
+            self._check_updates(quiet=True)
 
     def _start_local_services(self) -> None:
         from tui.services.local_stack import LocalStackError, start_local_services
@@ -332,9 +339,17 @@ class BitsotaApp(App):
 
     def refresh_panels(self) -> None:
         """Apply everything the session produced since the last call, in one batch."""
+        try:
+            self._refresh_panels()
+        except NoMatches:  # a worker finished while the app was tearing its screen down
+            pass
+
+    def _refresh_panels(self) -> None:
         session = self.session
         snap = session.snapshot()
-        self.query_one(LogPane).add_lines(session.drain_lines())
+        lines = session.drain_lines()
+        tui_log.tee(lines)
+        self.query_one(LogPane).add_lines(lines)
         rows = session.drain_rows()
         if rows:
             self.query_one(CandidatesTable).upsert(rows)
@@ -438,9 +453,7 @@ class BitsotaApp(App):
             self.action_start_mining()
 
     def _link_invite(self, code: str) -> str | None:
-        from tui.services.relay_calls import link_invite
-
-        return link_invite(self.session.config.relay_url, self.session.keypair, code, self.session.coldkey)
+        return relay_calls.link_invite(self.session.config.relay_url, self.session.keypair, code, self.session.coldkey)
 
     def action_stop_mining(self) -> None:
         self._stop_worker()
@@ -656,7 +669,31 @@ class BitsotaApp(App):
         self.push_screen(MessageModal("Log files", str(logs_dir())))
 
     def action_check_updates(self) -> None:
-        self.notify(f"bitsota-tui {cli.VERSION}; update manifest: {self.session.config.settings.update_manifest_url}")
+        self._update_worker(False)
+
+    @work(thread=True, group="updates", exit_on_error=False)
+    def _update_worker(self, quiet: bool) -> None:
+        self._check_updates(quiet)
+
+    def _check_updates(self, quiet: bool) -> None:
+        """At start and every 24 h a newer version shows a toast; from the palette the answer is always shown."""
+        url = self.session.config.manifest_url()
+        try:
+            manifest = relay_calls.version_manifest(url)
+        except (httpx.HTTPError, ValueError) as exc:
+            if not quiet:
+                self.call_from_thread(self.notify, f"Update check failed ({url}): {exc}", severity="warning")
+            return
+        if newer_version(manifest, cli.VERSION) is None:
+            if not quiet:
+                self.call_from_thread(self.notify, f"bitsota-tui {cli.VERSION} is up to date.")
+            return
+        text = announcement(manifest, cli.VERSION)
+        self.session.log(f"[update] {text.splitlines()[0]}")
+        if quiet:
+            self.call_from_thread(self.notify, text, title="Update available", timeout=30)
+        else:
+            self.call_from_thread(self.push_screen, MessageModal("Update available", text))
 
     def action_screenshot(self) -> None:
         path = self.save_screenshot(path=str(logs_dir()))
@@ -748,6 +785,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if lock_error:
         print(f"bitsota-tui: error: {lock_error}", file=sys.stderr)
         return 1
+    log_handler = tui_log.start(args.log_file, clock.now())
     session = MiningSession(config)
     app = BitsotaApp(session, args, warnings)
     try:
@@ -756,6 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not app._quitting:
             app.exit_message = session.shutdown(config.keep_running)
         release_lock()
+        tui_log.stop(log_handler)
     if app.exit_message:
         print(app.exit_message)
     return app.return_code or 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -62,12 +63,12 @@ def sidecar_server() -> Iterator[Served]:
     thread.join(10)
 
 
-def _relay(tmp_path: Path, test_mode: bool):
+def _relay(tmp_path: Path, test_mode: bool, **overrides):
     from relay.app import create_app
     from relay.settings import Settings, normalize_database_url
 
     settings = Settings(database_url=normalize_database_url(f"sqlite:///{tmp_path}/relay-{test_mode}.db"),
-                        admin_token="dev", dashboard_password="dev", test_mode=test_mode, log_file="")
+                        admin_token="dev", dashboard_password="dev", test_mode=test_mode, log_file="", **overrides)
     served, thread = serve(create_app(settings))
     return served, thread
 
@@ -76,6 +77,18 @@ def _relay(tmp_path: Path, test_mode: bool):
 def relay_server(tmp_path: Path) -> Iterator[Served]:
     """A test-mode relay."""
     served, thread = _relay(tmp_path, True)
+    yield served
+    served.server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def announcing_relay_server(tmp_path: Path) -> Iterator[Served]:
+    """A test-mode relay whose /version.json announces bitsota-tui 9.1.0."""
+    manifest = tmp_path / "version.json"
+    manifest.write_text(json.dumps({"version": "9.1.0", "versionCode": 91, "desc": "faster pool mode",
+                                    "linux": "https://example.invalid/bitsota-9.1.0"}))
+    served, thread = _relay(tmp_path, True, version_file=manifest)
     yield served
     served.server.should_exit = True
     thread.join(10)

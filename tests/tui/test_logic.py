@@ -1,15 +1,22 @@
-"""Headless TUI logic: the submission rule and cooldown, settings, themes, history, wallets, state file."""
+"""Headless TUI logic: the submission rule and cooldown, settings, themes, history, wallets, state file, update
+check and the TUI's own log file."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from tests.tui.conftest import FROZEN_NOW
 from tui.logic import settings as gui_settings
+from tui.logic import tui_log
+from tui.logic.files import logs_dir
 from tui.logic.history import SeriesHistory, downsample
 from tui.logic.state_file import ServiceRecord, TuiState, load_state, save_state
 from tui.logic.submission import (ALREADY_SUBMITTED, MISSING_FIELDS, NOT_ABOVE, SubmissionBook, SuiteSettings,
                                   submission_body, suite_matches)
 from tui.logic.themes import pick_theme
+from tui.logic.updates import newer_version
 from tui.logic.wallets import check_coldkey, check_mnemonic, check_name
 
 SUITE = SuiteSettings(8, 1337, "reference")
@@ -115,3 +122,33 @@ def test_state_file_round_trip(home):
     save_state(state)
     loaded = load_state()
     assert loaded == state and loaded.recorded_pids() == [123, 5]
+
+
+def test_update_check_compares_dotted_versions():
+    assert newer_version({"version": "0.10.0"}, "0.9.3") == "0.10.0"
+    assert newer_version({"version": "v0.2.0rc1"}, "0.1.0") == "v0.2.0rc1"
+    assert newer_version({"version": "0.1.0"}, "0.1.0") is None
+    assert newer_version({"version": "0.0.9"}, "0.1.0") is None
+    assert newer_version({"version": 2}, "0.1.0") is None and newer_version(["0.2"], "0.1.0") is None
+    assert newer_version({"versionCode": 5}, "0.1.0") is None
+
+
+def test_tui_log_keeps_the_last_five_runs_and_tees_the_pane(home):
+    directory = logs_dir()
+    directory.mkdir(parents=True)
+    for day in range(1, 8):
+        (directory / f"tui-2025010{day}-120000.log").write_text("old run")
+    (directory / "tui-20250101-120000.log.1").write_text("rotated part of the oldest run")
+    (directory / "miner-run.log").write_text("a child's log")
+    handler = tui_log.start(None, FROZEN_NOW)
+    try:
+        tui_log.tee(["[pool] submit_evolution ok=True batch_id=b1"])
+        logging.getLogger("httpx").info("HTTP Request: GET /state")  # below the root's WARNING: not written
+    finally:
+        tui_log.stop(handler)
+    current = tui_log.run_log_path(FROZEN_NOW)
+    runs = sorted(p.name for p in directory.glob("tui-*"))
+    assert runs == [f"tui-2025010{day}-120000.log" for day in (4, 5, 6, 7)] + [current.name]
+    assert (directory / "miner-run.log").exists()
+    text = current.read_text()
+    assert "bitsota.tui: [pool] submit_evolution ok=True batch_id=b1" in text and "HTTP Request" not in text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +19,8 @@ from tests.tui.support import alice_wallet, log_text, make_app, until
 from tui.logic import clock
 from tui.logic.state_file import TuiState, load_state, pid_alive, save_state
 from tui.widgets.candidates_table import CandidatesTable
-from tui.widgets.modals import ColdkeyModal, DatasetModal, InviteModal, QuitModal
+from tui.widgets.controls import MiningControls
+from tui.widgets.modals import ColdkeyModal, DatasetModal, InviteModal, MessageModal, QuitModal
 
 SIZE = (120, 34)
 BOB_COLDKEY = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"
@@ -204,8 +207,8 @@ def test_relay_health_clock_check(relay_server):
 
 
 @pytest.mark.parametrize("mode, submitted, counter", [
-    ("task", "[pool] submit_evolution ok=True", "evolve ok 1"),
-    ("lease", "[pool] submit_lease ok=True", "lease ok 1"),
+    ("task", "[pool] submit_evolution ok=True", r"evolve ok [1-9]"),
+    ("lease", "[pool] submit_lease ok=True", r"lease ok [1-9]"),
 ])
 async def test_pool_mode_submits_through_the_coordinator(home, relay_server, sidecar_server, pool_server, mode,
                                                         submitted, counter):
@@ -224,8 +227,36 @@ async def test_pool_mode_submits_through_the_coordinator(home, relay_server, sid
         assert "[pool] Registered with pool" in log_text(app)
         assert "Pool SOTA" in str(app.query_one(".sota-title").render()) and "SOTA refresh failed" not in log_text(app)
         await pilot.press("3")
-        await until(pilot, lambda: counter in str(app.query_one("#pool-status").render()), what="pool tab")
+        await until(pilot, lambda: re.search(counter, str(app.query_one("#pool-status").render())), what="pool tab")
         await until(pilot, lambda: app.query_one("#pool-monitor").last_good is not None, what="monitor frame")
         await pilot.press("s")
         await until(pilot, lambda: "Mining stopped." in log_text(app), timeout=30, what="stop")
         assert not worker.alive() and app.session.pool_mode is None
+
+
+async def test_update_check_toasts_a_newer_version_and_the_palette_opens_it(home, announcing_relay_server,
+                                                                           sidecar_server):
+    app = make_app(flags(announcing_relay_server, sidecar_server))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "[update] bitsota-tui 9.1.0 is available (you have 0.1.0)." in log_text(app),
+                    what="start-up update check")
+        toast = [n for n in app._notifications if n.title == "Update available"]
+        assert toast and "faster pool mode" in toast[0].message and "bitsota-9.1.0" in toast[0].message
+        app.action_check_updates()
+        await until(pilot, lambda: isinstance(app.screen, MessageModal) and app.screen.query("#message-text"),
+                    what="update modal")
+        assert "9.1.0" in app.screen.query_one("#message-text").text
+
+
+async def test_save_as_default_writes_the_controls_gui_config_keys(home, tmp_path):
+    config = tmp_path / "gui.json"
+    config.write_text(json.dumps({"theme": "textual-dark"}))
+    app = make_app(["--config", str(config), "--relay-url", "http://127.0.0.1:9"], start_services=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(MiningControls).set_task_type("pool")
+        app.query_one(MiningControls).set_workers(4)
+        await pilot.pause()  # the Task | Lease radio shows once the task type change is handled
+        await pilot.click("#pool-lease")
+        await pilot.click("#save-default")
+        await until(pilot, lambda: "pool_mode" in config.read_text(), what="saved config")
+    assert json.loads(config.read_text()) == {"theme": "textual-dark", "miner_workers": 4, "pool_mode": "lease"}

@@ -68,7 +68,8 @@ def session_config(args: argparse.Namespace, env: dict[str, str] | None = None) 
         pool_url=(args.pool_url or settings.pool_endpoint).rstrip("/"), sidecar_host=host, sidecar_port=port,
         problem_config=problem_config_path(args, settings), local=args.local, keep_running=keep, env=env,
         cooldown_s=cooldown_seconds(settings, explicit, env, args.local),
-        sota_refresh_s=LOCAL_SOTA_REFRESH_S if args.local else 30.0)
+        sota_refresh_s=LOCAL_SOTA_REFRESH_S if args.local else 30.0,
+        update_manifest_url=settings.update_manifest_url if "update_manifest_url" in explicit else None)
     return config, warnings
 
 

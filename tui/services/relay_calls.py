@@ -90,3 +90,13 @@ def submit(url: str, keypair: Keypair, body: dict) -> SubmitResult:
     except (httpx.HTTPError, ValueError) as exc:
         return SubmitResult("failed", detail=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
     return SubmitResult("submitted", result_id=answer.get("result_id"))
+
+
+def version_manifest(url: str) -> dict:
+    """The update manifest at `url` (the relay's `/version.json`); raises httpx errors or ValueError."""
+    response = httpx.get(url, timeout=CONTROL_TIMEOUT_S)
+    response.raise_for_status()
+    manifest = response.json()
+    if not isinstance(manifest, dict):
+        raise ValueError("the update manifest is not a JSON object")
+    return manifest

@@ -64,6 +64,10 @@ class SessionConfig:
     cooldown_s: float = 60.0
     sota_refresh_s: float = 30.0
     pool_worker_mode: str = "real"  # `--mode` of the pool worker (tests use `mock`)
+    update_manifest_url: str | None = None  # None: the relay's /version.json
+
+    def manifest_url(self) -> str:
+        return self.update_manifest_url or f"{self.relay_url}/version.json"
 
     @property
     def sidecar_url(self) -> str:
