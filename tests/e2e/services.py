@@ -22,6 +22,8 @@ from tests.helpers import free_port, wait_for
 ROOT = Path(__file__).resolve().parents[2]
 # The guide's one-off suite override: validators and the TUI-like re-scoring use 8 tasks.
 VALIDATOR_ENV = {"VALIDATOR_TASK_COUNT": "8"}
+# How long a validator may take to see a submission, re-score it and vote: generous, for a busy 2-core machine.
+VOTE_TIMEOUT_S = 120
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -50,8 +52,15 @@ class Service:
             self.process = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         if self.url:
-            wait_for(self._healthy, timeout=timeout, interval=0.1, what=f"{self.name} health; log:\n{self.tail()}")
+            self.wait_until(self._healthy, f"{self.name} health", timeout)
         return self
+
+    def wait_until(self, condition, what: str, timeout: float = 60) -> None:
+        """`wait_for`, with this service's log as it was at the deadline in the failure message."""
+        try:
+            wait_for(condition, timeout=timeout, interval=0.1, what=what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {self.name} log:\n{self.tail()}") from None
 
     def _healthy(self) -> bool:
         assert self.alive, f"{self.name} exited with {self.process.returncode}"

@@ -10,6 +10,7 @@ import signal
 import httpx
 
 from sidecar.client import SidecarClient
+from tests.e2e.services import VOTE_TIMEOUT_S
 from tests.e2e.test_local_guide import mine_and_submit, miner_keypair
 from tests.e2e.tui_like import TuiLikeSubmitter
 from tests.helpers import wait_for
@@ -57,12 +58,12 @@ def test_relay_sigkill_and_restart_under_a_polling_validator(stack, workdir, val
     sidecar = stack.sidecar().start()
     validator = stack.validator(relay.url, "local_val").start()
     submitter = mine_and_submit(stack, workdir, relay, sidecar, validator_suite, "before_kill")
-    wait_for(lambda: sota(relay) > 0, timeout=60, what="the first SOTA")
+    validator.wait_until(lambda: sota(relay) > 0, "the first SOTA", VOTE_TIMEOUT_S)
     first = sota(relay)
 
     relay.process.send_signal(signal.SIGKILL)
     assert relay.wait(10) == -signal.SIGKILL
-    wait_for(lambda: "failed" in validator.log().lower(), timeout=30, what=f"a failed poll:\n{validator.tail()}")
+    validator.wait_until(lambda: "failed" in validator.log().lower(), "a failed poll", 30)
     assert validator.alive
     relay.start()  # same port, same database file
     assert sota(relay) == first  # committed state survived the SIGKILL
@@ -74,7 +75,7 @@ def test_relay_sigkill_and_restart_under_a_polling_validator(stack, workdir, val
     post_candidate(sidecar.url, "after_restart", SGD_DSL)
     [(_, outcome)] = after.poll()
     assert outcome == "submitted"
-    wait_for(lambda: sota(relay) > first, timeout=60, what=f"a vote after the restart:\n{validator.tail()}")
+    validator.wait_until(lambda: sota(relay) > first, "a vote after the restart", VOTE_TIMEOUT_S)
     assert sota(relay) == after.submitted()[0]["verified"]
     assert httpx.get(f"{relay.url}/sota-events", timeout=5).json()["total"] == 2
     assert validator.stop() == 0
@@ -85,7 +86,7 @@ def test_sidecar_sigkill_and_journal_restart_under_a_running_miner(stack, workdi
     sidecar = stack.sidecar(journal_dir=journal).start()
     client = SidecarClient(sidecar.url)
     miner = stack.miner(sidecar.url, "journaled", "--validate-every", "10", "--log-every", "20", "--seed", "3").start()
-    wait_for(lambda: client.candidates(0, run_id="journaled").items, timeout=60, what=f"a candidate:\n{miner.tail()}")
+    miner.wait_until(lambda: client.candidates(0, run_id="journaled").items, "a candidate")
     before = client.candidates(0, run_id="journaled").items
 
     port = sidecar.url.rsplit(":", 1)[1]
@@ -97,8 +98,7 @@ def test_sidecar_sigkill_and_journal_restart_under_a_running_miner(stack, workdi
     logs_at_restart = client.logs(0, limit=500, run_id="journaled").cursor
 
     # The miner never noticed for good: it retries and keeps reporting into the restored run.
-    wait_for(lambda: client.logs(logs_at_restart, run_id="journaled").items, timeout=60,
-             what=f"new progress after the restart:\n{miner.tail()}")
+    miner.wait_until(lambda: client.logs(logs_at_restart, run_id="journaled").items, "new progress after the restart")
     assert miner.alive
     assert miner.stop(timeout=30) == 0
     state = client.state("journaled")
@@ -121,8 +121,8 @@ def test_a_killed_worker_is_reported_and_the_miner_restarts_into_the_same_run(st
     seen = client.logs(0, limit=500, run_id="crashy").cursor
 
     again = stack.miner(sidecar.url, "crashy", "--log-every", "20", name="miner2").start()
-    wait_for(lambda: any(" Iter " in item.get("message", "") for item in client.logs(seen, run_id="crashy").items),
-             timeout=60, what=f"progress from the restarted miner:\n{again.tail()}")
+    again.wait_until(lambda: any(" Iter " in item.get("message", "") for item in client.logs(seen, run_id="crashy").items),
+                     "progress from the restarted miner")
     assert client.state("crashy")["status"] == "running"
     assert again.stop(timeout=30) == 0
 
@@ -142,17 +142,16 @@ def test_pool_api_sigkilled_and_restarted_with_an_assignment_in_flight(stack):
     sidecar = stack.sidecar().start()
     driver = stack.pool_driver(pool.url, sidecar.url, "pool_restart", duration_s=60).start()
     # No worker yet: the driver's evolve assignment stays in flight across the restart.
-    wait_for(lambda: "[pool] Enqueued job kind=evolve" in driver.log(), timeout=30, what=f"an assignment:\n{driver.tail()}")
+    driver.wait_until(lambda: "[pool] Enqueued job kind=evolve" in driver.log(), "an assignment", 30)
     batch_id = driver.log().split("[pool] Enqueued job kind=evolve batch_id=", 1)[1].split()[0]
 
     pool.process.send_signal(signal.SIGKILL)
     pool.wait(10)
     pool.start()
     stack.pool_worker(sidecar.url, "pool_restart").start()
-    wait_for(lambda: f"[pool] submit_evolution ok=True batch_id={batch_id}" in driver.log(), timeout=30,
-             what=f"the pre-restart batch accepted after the restart:\n{driver.tail()}")
-    wait_for(lambda: "[pool] submit_evaluation ok=True" in driver.log(), timeout=30,
-             what=f"the driver carrying on with new work:\n{driver.tail()}")
+    driver.wait_until(lambda: f"[pool] submit_evolution ok=True batch_id={batch_id}" in driver.log(),
+                      "the pre-restart batch accepted after the restart", 30)
+    driver.wait_until(lambda: "[pool] submit_evaluation ok=True" in driver.log(), "the driver carrying on with new work", 30)
     assert driver.alive and pool.alive
     assert driver.stop() in (0, -signal.SIGTERM)
     assert "Traceback" not in pool.log() + driver.log()

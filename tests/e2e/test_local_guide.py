@@ -7,15 +7,13 @@ validators and SOTA_CONSENSUS_VOTES=2.
 from __future__ import annotations
 
 import json
-import signal
 
 import httpx
-import pytest
 
 from core import signing
 from sidecar.client import SidecarClient
+from tests.e2e.services import VOTE_TIMEOUT_S
 from tests.e2e.tui_like import TuiLikeSubmitter
-from tests.helpers import wait_for
 from tui.logic import settings as gui_settings
 
 # Guide §4 needs candidates: the TUI's miner validates every N generations (here often, and not for ever).
@@ -79,8 +77,7 @@ def test_section_2a_sidecar_and_the_guide_miner(stack):
         items = get(f"{sidecar.url}/logs", params={"cursor": 0, "limit": 20}).json()["items"]
         return [item["message"] for item in items if " Iter " in item.get("message", "")]
 
-    wait_for(lambda: {line[:4] for line in progress_lines()} >= {"[w0]", "[w1]"}, timeout=60,
-             what=f"progress from both workers; miner log:\n{miner.tail()}")
+    miner.wait_until(lambda: {line[:4] for line in progress_lines()} >= {"[w0]", "[w1]"}, "progress from both workers")
     assert miner.alive
     assert miner.stop(timeout=30) == 0
     state = get(f"{sidecar.url}/state").json()
@@ -109,8 +106,8 @@ def test_section_3_and_4_the_whole_loop_with_one_validator(stack, workdir, valid
 
     state = SidecarClient(sidecar.url).state("local_e2e")  # the TUI's Local SOTA comes from here
     assert (state["local_sota"], state["successful_submissions"]) == (score, 1)
-    wait_for(lambda: get(f"{relay.url}/sota_threshold").json()["sota_threshold"] > 0, timeout=60,
-             what=f"the SOTA to rise; validator log:\n{validator.tail()}")
+    validator.wait_until(lambda: get(f"{relay.url}/sota_threshold").json()["sota_threshold"] > 0, "the SOTA to rise",
+                         VOTE_TIMEOUT_S)
     assert get(f"{relay.url}/sota_threshold").json()["sota_threshold"] == score  # the validator's bit-identical score
     events = get(f"{relay.url}/sota-events", params={"page": 1, "page_size": 10}).json()
     assert events["total"] == 1
@@ -126,8 +123,8 @@ def test_section_3_two_validators_with_consensus_of_two(stack, workdir, validato
     validators = [stack.validator(relay.url, name).start() for name in ("local_val", "local_val2")]
     submitter = mine_and_submit(stack, workdir, relay, sidecar, validator_suite, "two_validators")
     [candidate] = submitter.submitted()
-    wait_for(lambda: get(f"{relay.url}/sota_threshold").json()["sota_threshold"] > 0, timeout=60,
-             what=f"two votes to finalize; logs:\n{validators[0].tail()}\n{validators[1].tail()}")
+    validators[1].wait_until(lambda: get(f"{relay.url}/sota_threshold").json()["sota_threshold"] > 0,
+                             "two votes to finalize", VOTE_TIMEOUT_S)
     score = get(f"{relay.url}/sota_threshold").json()["sota_threshold"]
     assert score == candidate.get("verified", candidate["validator_score"])
     assert get(f"{relay.url}/sota-events").json()["total"] == 1

@@ -17,7 +17,7 @@ from core import signing
 from miner.pool_client import pool_headers
 from tests.e2e.services import Stack
 
-FUZZ = settings(max_examples=12, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=10, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 MINER = signing.keypair_from_uri("//fuzz-miner")
 VALIDATOR = signing.keypair_from_uri("//fuzz-validator")
