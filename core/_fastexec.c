@@ -495,7 +495,7 @@ static int read_source(PyObject *item, source_t *src)
              (!reads_arg1(src->op) || (fields[1] >= 0 && fields[1] < ADDRESS_LIMIT)) &&
              (!reads_arg2(src->op) || (fields[2] >= 0 && fields[2] < ADDRESS_LIMIT)) &&
              (src->op != OP_CONST_VEC || (isfinite(src->c1) && src->c1 > -1.0 && src->c1 < MAX_VECTOR_DIM));
-    if (!ok) PyErr_SetString(PyExc_ValueError, "compile: an instruction that a skip rule drops was passed");
+    if (!ok) PyErr_SetString(PyExc_ValueError, "compile: an instruction is statically skipped or its addresses are outside int16");
     return ok;
 }
 
@@ -644,6 +644,23 @@ static int check_span(int64_t offset, int rank, int64_t n, int64_t mem_len)
     return rank >= 0 && rank <= 2 && offset >= 0 && offset + rank_size(rank, n) <= mem_len;
 }
 
+/* The operand ranks each kernel assumes (it reads n or n*n floats from its operands whatever they are). */
+static int ranks_fit(const instr_t *in)
+{
+    switch (in->op) {
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+        return in->rr == (in->ra > in->rb ? in->ra : in->rb);
+    case OP_ABS: case OP_EXP: case OP_LOG: case OP_SIN: case OP_COS: case OP_TAN: case OP_HEAVISIDE: case OP_ASSIGN:
+        return in->rr == in->ra;
+    case OP_DOT: return in->ra == 1 && in->rb == 1 && in->rr == 0;
+    case OP_MATMUL: return in->ra == 2 && in->rb == 1 && in->rr == 1;
+    case OP_OUTER: return in->ra == 1 && in->rb == 1 && in->rr == 2;
+    case OP_NORM: case OP_MEAN: case OP_STD: return in->ra == 1 && in->rr == 0;
+    case OP_FROBENIUS: return in->ra == 2 && in->rr == 0;
+    default: return in->rr == in->rd; /* CONST, GAUSSIAN, UNIFORM fill their dest */
+    }
+}
+
 /* A blob is bytes the caller could have made up: check that it only touches its own memory. */
 static const header_t *checked_blob(const Py_buffer *buf)
 {
@@ -660,7 +677,8 @@ static const header_t *checked_blob(const Py_buffer *buf)
         const instr_t *in = &code[pc];
         if (in->op <= OP_NOOP || in->op > OP_LAST || in->op == OP_CONST_VEC || in->op == OP_COPY) return NULL;
         if (!check_span(in->a, in->ra, n, mem) || !check_span(in->b, in->rb, n, mem) ||
-            !check_span(in->d, in->rd, n, mem) || !check_span(in->out, in->rr, n, mem) || in->rr > in->rd)
+            !check_span(in->d, in->rd, n, mem) || !check_span(in->out, in->rr, n, mem) || in->rr > in->rd ||
+            !ranks_fit(in))
             return NULL;
     }
     return h;

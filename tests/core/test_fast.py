@@ -222,9 +222,11 @@ def test_kernel_rejects_offsets_outside_memory():
     compiled = fast.compile_program(_program(4, predict=[I(Op.DOT, 20, 20, 0)]))
     header_bytes = len(compiled.blob) - 11 * 4  # one row of nine int32 fields and two float32 constants
     row = np.frombuffer(compiled.blob, dtype=np.int32, offset=header_bytes).copy()
-    row[3] = 10**6  # dest far outside the memory buffer
-    bad_blob = compiled.blob[:header_bytes] + row.tobytes()
     batch = fast.TaskBatch([fixture_task("cifar10_binary", 4, seed=1)], [1])
-    with pytest.raises(ValueError, match="outside"):
-        fast._fastexec.run(bad_blob, batch.data, batch.layout, batch.states, 1, np.empty(20, np.float32))
+    for field, value in ((3, 10**6), (4, 0)):  # dest far outside memory; a DOT of a "scalar" (it reads n floats)
+        bad_row = row.copy()
+        bad_row[field] = value
+        with pytest.raises(ValueError, match="outside"):
+            fast._fastexec.run(compiled.blob[:header_bytes] + bad_row.tobytes(), batch.data, batch.layout,
+                               batch.states, 1, np.empty(20, np.float32))
     fast._fastexec.run(compiled.blob, batch.data, batch.layout, batch.states, 1, np.empty(20, np.float32))
