@@ -41,7 +41,7 @@ from tui.services import processes, relay_calls
 from tui.services.pool_mode import job_counts, pool_problem
 from tui.services.session import MiningSession, StartOutcome
 from tui.widgets.candidates_table import CandidatesTable, CandidateStrip
-from tui.widgets.controls import TASK_LABELS, MiningControls
+from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
 from tui.widgets.log_pane import LogPane
 from tui.widgets.modals import (CandidateModal, ColdkeyModal, DatasetModal, ImportModal, InviteModal,
                                 MessageModal, NewHotkeyModal, PasswordModal, QuitModal, WelcomeModal)
@@ -163,9 +163,9 @@ class BitsotaApp(App):
         yield Static("", id="header-bar")
         with TabbedContent(initial="mining", id="tabs"):
             with TabPane("1 Mining", id="mining"):
+                yield Static("", id="control-summary")
                 with Container(id="mining-main"):
                     with Vertical(id="left"):
-                        yield Static("", id="control-summary")
                         yield MiningControls(self.initial_task, self.initial_workers, settings.miner_workers,
                                              settings.pool_mode, id="controls")
                         yield StatsPane("", id="stats")
@@ -231,6 +231,7 @@ class BitsotaApp(App):
         self.screen.set_class(80 <= width < 120, "-medium")
         self.screen.set_class(width < 80, "-narrow")
         self.screen.set_class(height < 24, "-short")
+        self.screen.set_class(height < 34, "-low")
         self.screen.set_class(width < 60 or height < 16, "-tiny")
 
     # ------------------------------------------------------------------ start-up
@@ -493,7 +494,10 @@ class BitsotaApp(App):
     def _task_changed(self, message: MiningControls.TaskChanged) -> None:
         self.session.selected_task_type = message.task_type
         remote = not self.session.config.local and not self.session.config.settings.test_mode
-        self.query_one(MiningControls).show_scalar_notice(message.task_type == "scalar_linear" and remote)
+        notice = message.task_type == "scalar_linear" and remote
+        self.query_one(MiningControls).show_scalar_notice(notice)
+        if notice:
+            self.session.log(f"[warning] {SCALAR_NOTICE}")
         if self._started_up:
             self._refresh_sota()
         self.refresh_panels()

@@ -10,6 +10,7 @@ from textual.widgets import Button, Label, RadioButton, RadioSet, Select, Static
 TASK_CHOICES = (("CIFAR-10 Binary", "cifar10_binary"), ("MNIST Binary", "mnist_binary"),
                 ("Scalar Linear", "scalar_linear"), ("Pool", "pool"))
 TASK_LABELS = {value: label for label, value in TASK_CHOICES}
+SHORT_SCALAR_NOTICE = "⚠ Needs --local: see logs"
 SCALAR_NOTICE = ("Public validators cannot score scalar_linear suites of 128 tasks: use --local, or a test relay "
                  "whose validators run with VALIDATOR_TASK_COUNT <= 8 or scalar_linear_large_suite \"extended\".")
 
@@ -36,14 +37,17 @@ class MiningControls(Vertical):
         self._pool_mode = pool_mode
 
     def compose(self) -> ComposeResult:
-        yield Label("Task type")
-        yield Select(TASK_CHOICES, value=self._task_type, allow_blank=False, id="task-type")
+        with Horizontal(classes="control-row"):
+            yield Label("Task", classes="control-label")
+            yield Select(TASK_CHOICES, value=self._task_type, allow_blank=False, compact=True, id="task-type")
         with RadioSet(id="pool-mode"):
             yield RadioButton("Task", value=self._pool_mode != "lease", id="pool-task")
             yield RadioButton("Lease", value=self._pool_mode == "lease", id="pool-lease")
-        yield Label("Workers")
-        yield Select(worker_choices(self._default), value=self._workers, allow_blank=False, id="workers")
-        with Horizontal(id="control-buttons"):
+        with Horizontal(classes="control-row"):
+            yield Label("Workers", classes="control-label")
+            yield Select(worker_choices(self._default), value=self._workers, allow_blank=False, compact=True,
+                         id="workers")
+        with Vertical(id="control-buttons"):
             yield Button("Start Mining", variant="success", id="start-stop")
             yield Button("Save as default", id="save-default")
         yield Static("", id="task-notice")
@@ -83,7 +87,8 @@ class MiningControls(Vertical):
         self.query_one("#pool-mode", RadioSet).disabled = running
 
     def show_scalar_notice(self, show: bool) -> None:
-        self.query_one("#task-notice", Static).update(SCALAR_NOTICE if show else "")
+        """A one-line notice here; the app logs the full text (SCALAR_NOTICE)."""
+        self.query_one("#task-notice", Static).update(SHORT_SCALAR_NOTICE if show else "")
 
     def _show_task_extras(self, task_type: str) -> None:
         self.query_one("#pool-mode", RadioSet).display = task_type == "pool"

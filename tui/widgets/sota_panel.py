@@ -32,6 +32,6 @@ class SotaPanel(Vertical):
         if cooldown_left > 0:
             lines.append(f"Cooldown {cooldown_left:.0f}s")
         if pending:
-            lines.append(f"Pending: seq {pending.get('seq')} "
-                         f"verified={format_score(pending.get('verified', pending.get('validator_score')))}")
+            lines.append(f"Pending: #{pending.get('seq')} "
+                         f"{format_score(pending.get('verified', pending.get('validator_score')))}")
         self.query_one("#sota-cooldown", Static).update("\n".join(lines))
