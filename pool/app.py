@@ -23,7 +23,7 @@ from pool.hotkey import pool_keypair
 from pool.migrate import upgrade_to_head
 from pool.population import ensure_meta, seed_genesis
 from pool.routes import miners, results, status, tasks
-from pool.settings import PoolSettings
+from pool.settings import PoolSettings, masked_url
 from pool.state import Clock, PoolState
 from pool.sweeper import run_sweeper
 from pool.windows import WindowClock
@@ -37,7 +37,7 @@ async def open_state(settings: PoolSettings, clock: Clock, migrate: bool = True)
     database = Database(settings.database_url)
     try:
         if migrate:
-            await upgrade_to_head(database.engine, settings.database_url.split("@")[-1])
+            await upgrade_to_head(database.engine, masked_url(settings.database_url))
         now = clock()
         async with database.write() as connection:
             origin = float(await ensure_meta(connection, "window_origin_ts", repr(float(int(now)))))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,8 +16,16 @@ ADVISORY_LOCK_KEY = 7_394_211_434  # any fixed key shared by every pool process
 
 
 class ForeignSchema(RuntimeError):
-    def __init__(self, url: str):
-        super().__init__(f"database at {url} holds a schema not created by this pool; use an empty database")
+    def __init__(self, url: str, revision: str | None = None):
+        found = (f"is at revision {revision!r}, which this pool does not know (another app's database?)" if revision
+                 else "holds a schema not created by this pool")
+        super().__init__(f"database at {url} {found}; use an empty database")
+
+
+class NotMigrated(RuntimeError):
+    def __init__(self, url: str, revision: str | None, head: str):
+        super().__init__(f"database at {url} is at revision {revision or 'none'}, not {head}; "
+                         "start without --no-migrate (or run --migrate-only first)")
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -26,15 +35,31 @@ def alembic_config(connection: Connection) -> Config:
     return config
 
 
-def _has_foreign_schema(connection: Connection) -> bool:
+def _our_revision(connection: Connection, url: str) -> str | None:
+    """The database's Alembic revision (None when empty); ForeignSchema when it is not one of ours. Plain SQL,
+    so that a refused database is refused before Alembic logs anything."""
     tables = set(inspect(connection).get_table_names())
-    return bool(tables) and "alembic_version" not in tables
+    if not tables:
+        return None
+    if "alembic_version" not in tables:  # a reference schema with `components` or `alpha_balances`, say
+        raise ForeignSchema(url)
+    current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    known = {script.revision for script in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
+    if current is not None and current not in known:  # the relay's database, say
+        raise ForeignSchema(url, current)
+    return current
 
 
 def _upgrade(connection: Connection, url: str) -> None:
-    if _has_foreign_schema(connection):
-        raise ForeignSchema(url)
+    _our_revision(connection, url)
     command.upgrade(alembic_config(connection), "head")
+
+
+def _require_head(connection: Connection, url: str) -> None:
+    current = _our_revision(connection, url)
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    if current != head:
+        raise NotMigrated(url, current, head)
 
 
 async def upgrade_to_head(engine: AsyncEngine, display_url: str) -> None:
@@ -43,3 +68,9 @@ async def upgrade_to_head(engine: AsyncEngine, display_url: str) -> None:
         if connection.dialect.name == "postgresql":
             await connection.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"))
         await connection.run_sync(_upgrade, display_url)
+
+
+async def require_head(engine: AsyncEngine, display_url: str) -> None:
+    """For --no-migrate: the database must already be at this pool's head (NotMigrated, ForeignSchema)."""
+    async with engine.connect() as connection:
+        await connection.run_sync(_require_head, display_url)

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from core.tasks import UnknownTaskType, normalize_task_type
 
 TRUTHY = {"1", "true", "yes", "on"}
@@ -77,6 +80,8 @@ class PoolSettings:
             raise SettingsError("POOL_MAX_EVALUATORS must be >= POOL_CONSENSUS_K")
         if self.window_seconds <= 0:
             raise SettingsError("POOL_WINDOW_SECONDS must be > 0")
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"the port (--port, API_PORT or POOL_PORT) must be 0-65535, got {self.port}")
         if not 0 <= self.fee < 1:
             raise SettingsError("POOL_FEE must be in [0, 1)")
         if self.lease_evolve_budget not in (0, 1):
@@ -92,13 +97,23 @@ def normalize_database_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise SettingsError(f"unsupported database URL: {url}")
-    if "+" in scheme:
-        return url
-    if scheme == "sqlite":
-        return f"sqlite+aiosqlite://{rest}"
-    if scheme in ("postgresql", "postgres"):
-        return f"postgresql+asyncpg://{rest}"
-    raise SettingsError(f"unsupported database URL scheme: {scheme}")
+    if "+" not in scheme:
+        if scheme == "sqlite":
+            scheme = "sqlite+aiosqlite"
+        elif scheme in ("postgresql", "postgres"):
+            scheme = "postgresql+asyncpg"
+        else:
+            raise SettingsError(f"unsupported database URL scheme: {scheme}")
+    try:
+        make_url(f"{scheme}://{rest}")
+    except (ArgumentError, ValueError) as exc:  # a bad port, say; the URL itself may hold a password, so only the cause
+        raise SettingsError(f"invalid database URL: {exc}") from None
+    return f"{scheme}://{rest}"
+
+
+def masked_url(url: str) -> str:
+    """A (normalized) database URL with its password replaced by ***, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 class _Env:

@@ -14,6 +14,8 @@ from typing import MutableMapping
 import uvicorn
 
 from core import chain
+from core.cli import OneLineParser, port_number, run_main
+from core.listen import BindError, bind_sockets
 from relay import __version__
 from relay.app import SQLITE_HINT, create_app, prepare_database
 from relay.db import Database
@@ -26,9 +28,9 @@ GRACEFUL_SHUTDOWN_S = 10
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m relay", description="bitsota relay service")
+    parser = OneLineParser(prog="python -m relay", description="bitsota relay service")
     parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=8002)
+    parser.add_argument("--port", type=port_number, default=8002)
     parser.add_argument("--test", action="store_true", help="test mode: any signed validator, no invite codes")
     parser.add_argument("--database-url", help="overrides DATABASE_URL")
     parser.add_argument("--admin-token", help="overrides ADMIN_AUTH_TOKEN")
@@ -124,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(_prepare(settings))
     except SchemaTooNew as exc:
-        print(f"relay: {exc}", file=sys.stderr)
+        print(f"relay: {exc}: {masked_url(settings.database_url)} is at revision {exc.revision!r} "
+              "(or is it another app's database?)", file=sys.stderr)
         return 2
     except Exception as exc:  # the database is unreachable or unusable: one clear line, not a traceback
         reason = str(exc).split("\n", 1)[0]  # SQLAlchemy appends a "Background on this error" line
@@ -133,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.migrate_only:
         log.info("migrations applied to %s", masked_url(settings.database_url))
         return 0
+    try:
+        sockets = bind_sockets(args.host, args.port, "relay")
+    except BindError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     config = uvicorn.Config(
         create_app(settings),
         host=args.host,
@@ -144,11 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     log.info(
         "Relay listening on http://%s:%s test_mode=%s db=%s",
-        args.host, args.port, settings.test_mode, masked_url(settings.database_url),
+        args.host, sockets[0].getsockname()[1], settings.test_mode, masked_url(settings.database_url),
     )
-    _Server(config).run()
+    _Server(config).run(sockets=sockets)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -20,8 +20,11 @@ ADVISORY_LOCK_KEY = 7_394_211_001
 
 
 class SchemaTooNew(RuntimeError):
-    def __init__(self) -> None:
+    """The database is at a revision this relay does not know: a newer relay's, or another app's."""
+
+    def __init__(self, revision: str) -> None:
         super().__init__("database schema is newer than this relay")
+        self.revision = revision
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -44,7 +47,7 @@ def _upgrade(connection: Connection) -> None:
     current = _current_revision(connection)
     known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
     if current is not None and current not in known:
-        raise SchemaTooNew()
+        raise SchemaTooNew(current)
     command.upgrade(config, "head")
 
 

@@ -1,5 +1,6 @@
 """`python -m sidecar`: run the sidecar service."""
 
+from core.cli import run_main
 from sidecar.cli import main
 
-raise SystemExit(main())
+raise SystemExit(run_main(main))

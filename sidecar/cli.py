@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 import signal
 import socket
@@ -11,6 +10,7 @@ from typing import Sequence
 
 import uvicorn
 
+from core.listen import BindError, bind_sockets, service_url
 from sidecar.app import create_app
 from sidecar.config import SidecarConfig, parse_config
 from sidecar.journal import RUNS_DIR
@@ -43,23 +43,6 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening-ready socket bound to host:port (raises OSError)."""
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_config(argv)
     if not config.allow_remote and not is_loopback(config.host):
@@ -73,23 +56,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"sidecar: cannot use journal directory {config.journal_dir}: {exc.strerror or exc}")
             return 1
     try:
-        sock = bind(config.host, config.port)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            _say(f"port {config.port} is in use (another sidecar? try GET {_url(config.host, config.port)}/health)")
-        else:
-            _say(f"sidecar: cannot bind {config.host}:{config.port}: {exc.strerror or exc}")
+        sockets = bind_sockets(config.host, config.port, "sidecar")
+    except BindError as exc:
+        _say(str(exc))
         return 1
-    port = sock.getsockname()[1]
+    port = sockets[0].getsockname()[1]
     journal = config.journal_dir if config.journal_dir is not None else "off"
     server = _Server(
         uvicorn.Config(create_app(config), log_level=config.log_level, access_log=False, lifespan="on"),
-        ready_line=f"sidecar listening on {_url(config.host, port)} journal={journal}",
+        ready_line=f"sidecar listening on {service_url(config.host, port)} journal={journal}",
     )
     if config.exit_with_parent is not None:
         _watch_parent(config, server)
     try:
-        server.run(sockets=[sock])  # on SIGTERM uvicorn re-raises it after a clean shutdown: status -15
+        server.run(sockets=sockets)  # on SIGTERM uvicorn re-raises it after a clean shutdown: status -15
     except KeyboardInterrupt:  # SIGINT, re-raised the same way
         return 128 + signal.SIGINT
     return 0

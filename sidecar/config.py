@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from core.cli import OneLineParser, port_number
+
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
@@ -28,20 +30,6 @@ class SidecarConfig:
         return int(self.journal_max_mb * 1024 * 1024)
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """Usage errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _port(text: str) -> int:
-    port = int(text)
-    if not 0 <= port <= 65535:
-        raise ValueError(text)
-    return port
-
-
 def _positive(kind):
     def convert(text: str):
         value = kind(text)
@@ -53,9 +41,9 @@ def _positive(kind):
 
 
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog="python -m sidecar", description="BitSota local sidecar (loopback HTTP hub).")
+    parser = OneLineParser(prog="python -m sidecar", description="BitSota local sidecar (loopback HTTP hub).")
     parser.add_argument("--host", default=env.get("BITSOTA_SIDECAR_HOST", "127.0.0.1"), help="bind address")
-    parser.add_argument("--port", type=_port, default=env.get("BITSOTA_SIDECAR_PORT", "8123"), help="bind port")
+    parser.add_argument("--port", type=port_number, default=env.get("BITSOTA_SIDECAR_PORT", "8123"), help="bind port")
     parser.add_argument("--log-level", type=str.lower, choices=LOG_LEVELS,
                         default=env.get("BITSOTA_SIDECAR_LOG_LEVEL", "warning"), help="server log level")
     parser.add_argument("--journal-dir", type=Path, default=env.get("BITSOTA_SIDECAR_JOURNAL_DIR") or None,
