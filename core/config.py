@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import sys
 from pathlib import Path
 from typing import Sequence
+
+from core.cli import OneLineParser, run_main
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def load_problem_config(path: Path) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.config", description="Show which config files are used.")
+    parser = OneLineParser(prog="python -m core.config", description="Show which config files are used.")
     commands = parser.add_subparsers(dest="command", required=True)
     show = commands.add_parser("show", help="print the gui and problem config paths in use")
     show.add_argument("--config", default=None, help="gui config path")
@@ -121,4 +122,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -29,6 +29,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from core.cli import OneLineParser, run_main
+
 log = logging.getLogger(__name__)
 
 DATA_DIR_ENV = "BITSOTA_DATA_DIR"
@@ -538,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir_option = argparse.ArgumentParser(add_help=False)
     data_dir_option.add_argument("--data-dir", default=argparse.SUPPRESS,
                                  help=f"data dir (default: ${DATA_DIR_ENV} or the cache)")
-    parser = argparse.ArgumentParser(prog="python -m core.datasets", description="Manage the data set cache.",
+    parser = OneLineParser(prog="python -m core.datasets", description="Manage the data set cache.",
                                      parents=[data_dir_option])
     commands = parser.add_subparsers(dest="command", required=True)
     fetch = commands.add_parser("fetch", help="download, verify and parse a data set", parents=[data_dir_option])
@@ -568,4 +570,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -17,6 +17,7 @@ import struct
 import sys
 from typing import NamedTuple, Sequence
 
+from core.cli import OneLineParser, run_main
 from core.program import (
     DEFAULT_MATRICES,
     DEFAULT_SCALARS,
@@ -532,7 +533,7 @@ def _read_text(path: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.dsl", description="Tools for the program DSL.")
+    parser = OneLineParser(prog="python -m core.dsl", description="Tools for the program DSL.")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="strict-check a DSL file; exit status 1 if it has errors")
     check.add_argument("file", help="DSL file, or - for standard input")
@@ -556,4 +557,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -46,6 +46,15 @@ def selected_evaluator(choice: str | None = None) -> str:
     return "canonical"
 
 
+def evaluator_problem() -> str | None:
+    """Why BITSOTA_EVALUATOR cannot be used (for a command to report in one line at start-up), or None."""
+    try:
+        selected_evaluator()
+    except (ValueError, EvaluatorUnavailable) as exc:
+        return str(exc)
+    return None
+
+
 def predict_tasks(
     program: Program,
     tasks: Sequence[TaskData],

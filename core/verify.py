@@ -17,6 +17,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
+from core.cli import OneLineParser, run_main
 from core.datasets import DatasetUnavailable
 from core.hyperparams import LARGE_SUITE_MODES, ValidatorHyperparams, as_int, validator_hyperparams
 from core.scoring import median_score, score_to_json
@@ -253,7 +254,7 @@ def _print_human(result: Verification, show_passed: bool) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m validator.score",
+    parser = OneLineParser(prog="python -m validator.score",
                                      description="Score a DSL file on the validator's verification suite.")
     parser.add_argument("file", help="DSL file, or - for standard input")
     parser.add_argument("--task-type", default=None, help="cifar10_binary, mnist_binary or scalar_linear")
@@ -278,6 +279,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.task_count is not None and args.task_count < 1:
         print("error: --task-count must be at least 1", file=sys.stderr)
+        return 2
+    from core.evaluate import evaluator_problem
+
+    problem = evaluator_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
         dsl = _read_dsl(args.file)
@@ -305,4 +312,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

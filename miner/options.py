@@ -15,6 +15,7 @@ import os
 import secrets
 from typing import Any, Sequence
 
+from core.cli import http_url
 from core.config import ConfigError
 from core.engines import UnknownEngine, normalize_engine_name
 from core.tasks import UnknownTaskType, normalize_task_type
@@ -114,7 +115,7 @@ def add_miner_arguments(parser: argparse.ArgumentParser) -> None:
 def add_sidecar_arguments(parser: argparse.ArgumentParser) -> None:
     """The sidecar miner's own flags (§2.1); their env fallbacks apply when the flag is absent."""
     add = parser.add_argument_group("sidecar options").add_argument
-    add("--sidecar-url", default=None, help="default: $BITSOTA_SIDECAR_URL or http://127.0.0.1:8123")
+    add("--sidecar-url", type=http_url, default=None, help="default: $BITSOTA_SIDECAR_URL or http://127.0.0.1:8123")
     add("--run-id", default=os.environ.get("BITSOTA_SIDECAR_RUN_ID") or None, help="default: a new uuid4")
     add("--sidecar-batch-size", type=int, default=_env_number("BITSOTA_SIDECAR_BATCH_SIZE", int, 50))
     add("--sidecar-flush-seconds", type=float, default=_env_number("BITSOTA_SIDECAR_FLUSH_SECONDS", float, 0.25))
@@ -286,5 +287,15 @@ def prepare_run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> 
     args = parse_options(parser, argv)
     configure_logging(args.log_level)
     apply_runtime_environment(args)
+    check_evaluator()
     resolve_seed(args)
     return args
+
+
+def check_evaluator() -> None:
+    """A BITSOTA_EVALUATOR (environment or config env) that cannot be used is a usage error, not a worker crash."""
+    from core.evaluate import evaluator_problem  # the evaluators load numpy and the compiled module
+
+    problem = evaluator_problem()
+    if problem:
+        raise UsageError(problem)

@@ -12,6 +12,7 @@ from typing import Sequence
 
 from bittensor_wallet import Keypair
 
+from core.cli import OneLineParser, http_url, run_main
 from core.signing import SigningError, load_hotkey
 from miner.pool_client import PoolClient, pool_url
 from miner.pool_coordinator import PoolLeaseCoordinator, PoolTaskCoordinator
@@ -26,9 +27,9 @@ def say(line: str) -> None:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m scripts.pool_sidecar_driver", description="Headless pool driver.")
-    parser.add_argument("--pool-url", default=pool_url())
-    parser.add_argument("--sidecar-url", default=sidecar_url())
+    parser = OneLineParser(prog="python -m scripts.pool_sidecar_driver", description="Headless pool driver.")
+    parser.add_argument("--pool-url", type=http_url, default=pool_url())
+    parser.add_argument("--sidecar-url", type=http_url, default=sidecar_url())
     parser.add_argument("--run-id", default=None)
     parser.add_argument("--duration-s", type=float, default=20.0)
     parser.add_argument("--wallet-name")
@@ -85,4 +86,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

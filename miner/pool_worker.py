@@ -22,6 +22,7 @@ import time
 from datetime import datetime, timezone
 from typing import Sequence
 
+from core.cli import OneLineParser, http_url, run_main
 from miner.pool_compute import Compute, MockCompute, RealCompute
 from miner.sender import EventSender, SidecarPoster
 from sidecar.client import SidecarClient, sidecar_url
@@ -185,8 +186,8 @@ def _env_float(name: str, default: float) -> float:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     env = os.environ
-    parser = argparse.ArgumentParser(prog="python -m scripts.pool_miner_sidecar", description="Pool compute worker.")
-    parser.add_argument("--sidecar-url", default=sidecar_url())
+    parser = OneLineParser(prog="python -m scripts.pool_miner_sidecar", description="Pool compute worker.")
+    parser.add_argument("--sidecar-url", type=http_url, default=sidecar_url())
     parser.add_argument("--run-id", default=env.get("BITSOTA_SIDECAR_RUN_ID", "pool_run"))
     parser.add_argument("--workers", type=int, default=int(env.get("BITSOTA_POOL_MINER_WORKERS", "1")))
     parser.add_argument("--mode", choices=("real", "mock"), default=env.get("BITSOTA_POOL_MINER_MODE", "real"))
@@ -206,6 +207,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--run-id must not be empty")
     if args.workers < 1:
         parser.error("--workers must be >= 1")
+    if args.mode == "real":
+        from core.evaluate import evaluator_problem  # mock mode never evaluates
+
+        problem = evaluator_problem()
+        if problem:
+            parser.error(problem)
     return args
 
 
@@ -248,4 +255,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -17,10 +17,11 @@ import sys
 import uuid
 from typing import Sequence
 
+from core.cli import run_main
 from miner.options import OneLineParser, UsageError, add_sidecar_arguments, miner_parser, prepare_run
 from miner.run import MinerRun
 from miner.sender import EventSender, SidecarPoster
-from miner.sinks import CsvSink, fan_out
+from miner.sinks import CsvSink, cannot_write, fan_out
 from miner.sota import SharedSota, SotaFollower
 from sidecar.client import SidecarClient, sidecar_url
 
@@ -40,12 +41,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return 2
+    try:
+        csv_sink = CsvSink(args.csv_dir, args.run_tag) if args.csv_dir else None
+    except OSError as exc:
+        print(cannot_write(exc), file=sys.stderr)
+        return 2
     url = (args.sidecar_url or sidecar_url()).rstrip("/")
     run_id = args.run_id or str(uuid.uuid4())
     poster = SidecarPoster(url, run_id, args.sidecar_timeout_seconds)
     sender = EventSender(poster, batch_size=args.sidecar_batch_size, flush_seconds=args.sidecar_flush_seconds)
     sender.start()
-    csv_sink = CsvSink(args.csv_dir, args.run_tag) if args.csv_dir else None
     publish = fan_out(sender.send, csv_sink) if csv_sink else sender.send
     sota = SharedSota()
     follower = None
@@ -65,4 +70,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -18,6 +18,11 @@ CANDIDATE_COLUMNS = ("worker_id", "iteration", "eval_score", "validator_score", 
                      "program_hash", "event_id", "algorithm_dsl")
 
 
+def cannot_write(exc: OSError) -> str:
+    """The one line for an output file or directory that cannot be created (a usage error, exit 2)."""
+    return f"error: cannot write {exc.filename}: {exc.strerror or exc}"
+
+
 def fan_out(*sinks: Sink) -> Sink:
     def publish(event: dict) -> None:
         for sink in sinks:

@@ -10,13 +10,14 @@ from typing import Sequence
 
 import httpx
 
+from core.cli import OneLineParser, run_main
 from pool_monitor.client import fetch_snapshot, request_timeout
 from pool_monitor.render_text import exit_code, render_frame
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     env = os.environ
-    parser = argparse.ArgumentParser(prog="python -m pool_monitor", description="Retro pool monitor.")
+    parser = OneLineParser(prog="python -m pool_monitor", description="Retro pool monitor.")
     parser.add_argument("--pool-url", default=env.get("BITSOTA_POOL_URL", "http://127.0.0.1:8434"))
     parser.add_argument("--task-type", default="cifar10_binary")
     parser.add_argument("--interval-s", type=float, default=2.0)
@@ -51,4 +52,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

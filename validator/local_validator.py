@@ -13,11 +13,14 @@ import time
 from typing import Callable, Sequence
 
 from core import signing
+from core.cli import OneLineParser, http_url, run_main
 from validator.batch import BatchProcessor
 from validator.metrics import MetricsLogger
 from validator.relay_client import RelayClient
 
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+# The relay client's level covers the HTTP library under it, which would log one INFO line per request.
+RELAY_CLIENT_LOGGERS = ("validator.relay_client", "httpx", "httpcore")
 MIN_POLL_SLEEP_S = 0.5
 
 logger = logging.getLogger("validator.local_validator")
@@ -31,7 +34,7 @@ class CliError(Exception):
     """A bad argument or a missing file: one line on stderr, exit status 2."""
 
 
-def _log_level(text: str) -> int:
+def log_level(text: str) -> int:
     level = logging.getLevelName(text.strip().upper())
     if not isinstance(level, int):
         raise argparse.ArgumentTypeError(f"unknown log level: {text}")
@@ -39,9 +42,9 @@ def _log_level(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m validator.local_validator",
+    p = OneLineParser(prog="python -m validator.local_validator",
                                 description="Local BitSota validator: re-scores relay submissions and votes; sets no weights.")
-    p.add_argument("--relay-url", default="http://127.0.0.1:8002", help="relay base URL")
+    p.add_argument("--relay-url", type=http_url, default="http://127.0.0.1:8002", help="relay base URL")
     p.add_argument("--wallet-name", required=True, help="btcli wallet name")
     p.add_argument("--wallet-hotkey", required=True, help="hotkey name (only the hotkey is loaded)")
     p.add_argument("--wallet-path", default=signing.DEFAULT_WALLET_PATH, help="wallet directory")
@@ -53,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blacklist-cutoff", type=float, default=0.1, help="absolute score difference that triggers a blacklist vote")
     p.add_argument("--seen-block-mode", choices=("time", "fixed"), default="time")
     p.add_argument("--seen-block", type=int, default=1, help="seen_block in fixed mode (at least 1)")
-    p.add_argument("--log-level", type=_log_level, default=logging.INFO)
-    p.add_argument("--relay-client-log-level", type=_log_level, default=logging.WARNING)
+    p.add_argument("--log-level", type=log_level, default=logging.INFO)
+    p.add_argument("--relay-client-log-level", type=log_level, default=logging.WARNING)
     p.add_argument("--stats-interval", type=float, default=30.0, help="seconds between stats lines; 0 disables them")
     p.add_argument("--metrics-log", default="local_validator_metrics.log", help='JSONL metrics path; "" disables it')
     p.add_argument("--once", action="store_true", help="one poll, one stats line, then exit")
@@ -63,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def configure_logging(level: int, relay_client_level: int) -> None:
     logging.basicConfig(level=level, format=LOG_FORMAT, force=True)
-    logging.getLogger("validator.relay_client").setLevel(relay_client_level)
+    for name in RELAY_CLIENT_LOGGERS:
+        logging.getLogger(name).setLevel(relay_client_level)
 
 
 def seen_block_function(mode: str, fixed: int) -> Callable[[], int]:
@@ -79,6 +83,14 @@ def _load_hotkey(args: argparse.Namespace):
         return signing.load_hotkey(args.wallet_name, args.wallet_hotkey, args.wallet_path)
     except signing.SigningError as exc:
         raise CliError(str(exc)) from exc
+
+
+def _check_evaluator() -> None:
+    from core.evaluate import evaluator_problem
+
+    problem = evaluator_problem()
+    if problem:
+        raise CliError(problem)
 
 
 def _log_suite_settings() -> None:
@@ -97,6 +109,7 @@ def _raise_stop(signum, frame) -> None:
 
 def run(args: argparse.Namespace) -> int:
     hotkey = _load_hotkey(args)
+    _check_evaluator()
     from core.verify import verify_solution_quality
 
     metrics = MetricsLogger(args.metrics_log) if args.metrics_log else None
@@ -154,4 +167,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -13,10 +13,11 @@ import sys
 import threading
 from typing import Any, Sequence
 
+from core.cli import OneLineParser, run_main
 from validator import submission
 from validator.batch import BatchProcessor
 from validator.metrics import MetricsLogger, short_hotkey
-from validator.local_validator import LOG_FORMAT
+from validator.local_validator import configure_logging, log_level
 
 logger = logging.getLogger("validator.node")
 
@@ -60,12 +61,12 @@ def process_test_submissions(client: Any, verify: Any, metrics: Any, threshold: 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m validator.node",
+    p = OneLineParser(prog="python -m validator.node",
                                 description="BitSota validator node: re-scores relay submissions and sets chain weights "
                                             "(needs the chain extra).")
     p.add_argument("-c", "--config", default="validator_config.yaml", help="validator_config.yaml path")
     p.add_argument("--accept-test", action="store_true", help="also score the UID0 test queue (logged only)")
-    p.add_argument("--log-level", default="INFO")
+    p.add_argument("--log-level", type=log_level, default=logging.INFO)
     return p
 
 
@@ -133,7 +134,7 @@ def run(config_path: str, accept_test: bool = False) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, force=True)
+    configure_logging(args.log_level, relay_client_level=logging.WARNING)
     from core import chain as chain_adapter
     from core.signing import SigningError
     from validator.node_config import ConfigError
@@ -149,4 +150,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -2,7 +2,8 @@
 
 import sys
 
+from core.cli import run_main
 from core.verify import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

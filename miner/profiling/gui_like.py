@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import Sequence
 
+from core.cli import run_main
 from core.config import ConfigError, find_problem_config, load_problem_config
 from core.evaluate import selected_evaluator
 from miner.options import OneLineParser, UsageError, miner_parser, pre_parse_config, prepare_run
@@ -205,4 +206,4 @@ def _sidecar_sender(url: str):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

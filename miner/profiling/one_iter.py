@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Sequence
 
+from core.cli import run_main
 from core.evaluate import EVALUATORS, selected_evaluator
 from miner.options import OneLineParser, UsageError, miner_parser, prepare_run
 from miner.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
@@ -56,4 +57,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

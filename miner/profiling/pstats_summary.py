@@ -16,6 +16,8 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
+from core.cli import OneLineParser, run_main
+
 SORT_KEYS = ("calls", "tottime", "cumtime")
 
 
@@ -107,7 +109,7 @@ def _json_document(summaries: list[FileSummary], table: list[dict] | None) -> di
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m miner.profiling.pstats_summary",
+    parser = OneLineParser(prog="python -m miner.profiling.pstats_summary",
                                      description="Summarise cProfile .pstats files.")
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--top", type=int, default=25, help="rows per table")
@@ -136,4 +138,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))
