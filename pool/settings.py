@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -80,6 +81,8 @@ class PoolSettings:
             raise SettingsError("POOL_MAX_EVALUATORS must be >= POOL_CONSENSUS_K")
         if self.window_seconds <= 0:
             raise SettingsError("POOL_WINDOW_SECONDS must be > 0")
+        if self.relay_url and urlsplit(self.relay_url).scheme not in ("http", "https"):
+            raise SettingsError(f"POOL_RELAY_URL (--relay-url) must be an http(s) URL, got {self.relay_url!r}")
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"the port (--port, API_PORT or POOL_PORT) must be 0-65535, got {self.port}")
         if not 0 <= self.fee < 1:

@@ -28,9 +28,9 @@ def one_line(done: subprocess.CompletedProcess) -> str:
 
 
 def migrate_relay_database(database_url: str, workdir: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(workdir), "RELAY_LOG_FILE": "", "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "relay", "--test", "--migrate-only", "--database-url", database_url],
-                          cwd=workdir, capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(workdir), "RELAY_LOG_FILE": "", "PYTHONPATH": str(ROOT)})
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
 
@@ -84,6 +84,8 @@ def test_busy_port_exits_1_with_one_line_and_no_listening_line(tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (("--port", "70000"), "error: the port (--port, API_PORT or POOL_PORT) must be 0-65535, got 70000"),
     (("--port", "x"), "python -m pool: error: argument --port: invalid int value: 'x'"),
+    (("--relay-url", "127.0.0.1:8002"),
+     "error: POOL_RELAY_URL (--relay-url) must be an http(s) URL, got '127.0.0.1:8002'"),
     (("--database-url", "postgresql://u:pw@h:port/db"),
      "error: invalid database URL: invalid literal for int() with base 10: 'port'"),
 ])
