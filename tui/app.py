@@ -21,14 +21,15 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.css.query import NoMatches
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.theme import Theme
 from textual.widgets import DataTable, Footer, Log, Static, TabbedContent, TabPane
 
 from pool_monitor.widget import PoolMonitor
 from tui import cli
-from tui.logic import clock, tui_log
+from tui.driver import HangupSafeDriver, TerminalLost
+from tui.logic import auto_start, clock, tui_log
 from tui.logic.files import bitsota_home, logs_dir, read_json_object, write_json_atomic
 from tui.logic.state_file import load_state
 from tui.logic.stats import stats_from_state
@@ -39,6 +40,7 @@ from tui.logic.wallets import (WalletEntry, create_test_keys, discover, ensure_l
 from tui.screens.help import HelpScreen
 from tui.services import processes, relay_calls
 from tui.services.pool_mode import job_counts, pool_problem
+from tui.services.quit_signals import QuitSignals
 from tui.services.session import MiningSession, StartOutcome
 from tui.widgets.candidates_table import CandidatesTable, CandidateStrip
 from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
@@ -135,11 +137,20 @@ class BitsotaApp(App):
         Binding("space", "toggle_follow", "Follow", id="app.follow", tooltip="Pause/resume log follow"),
         Binding("ctrl+l", "clear_logs", "Clear logs", id="app.clear_logs", tooltip="Clear the logs pane"),
         Binding("c", "copy", "Copy", id="app.copy", tooltip="Copy the address or DSL (OSC 52)"),
+        # The Wallet tab's keys work whatever has focus on that tab (check_action limits them to it).
+        Binding("n", "wallet_key('action_new_hotkey')", "New test hotkey", show=False, id="wallet.new",
+                tooltip="Create an unencrypted TEST hotkey"),
+        Binding("i", "wallet_key('action_import_hotkey')", "Import", show=False, id="wallet.import",
+                tooltip="Import a hotkey from its mnemonic"),
+        Binding("k", "wallet_key('action_set_coldkey')", "Coldkey", show=False, id="wallet.coldkey",
+                tooltip="Set the coldkey address"),
+        Binding("r", "wallet_key('rescan_wallets')", "Rescan", show=False, id="wallet.rescan",
+                tooltip="Look for wallets again"),
     ]
 
     def __init__(self, session: MiningSession, args, warnings: Sequence[str] = (), *, start_services: bool = True,
                  welcome: bool | None = None) -> None:
-        super().__init__()
+        super().__init__(driver_class=HangupSafeDriver)
         self.session = session
         self.args = args
         self.warnings = list(warnings)
@@ -148,11 +159,16 @@ class BitsotaApp(App):
         self.wallets: list[WalletEntry] = []
         self.exit_message: str | None = None
         self._quitting = False
+        self._signals: QuitSignals | None = None
         self._poll_armed = False
         self._started_up = False
         settings = session.config.settings
-        self.initial_task = args.task_type or ("scalar_linear" if session.config.local else "cifar10_binary")
-        self.initial_workers = args.workers or settings.miner_workers
+        auto, auto_warnings = auto_start.from_environment(args.auto_start, session.config.env)
+        self.warnings += auto_warnings
+        self._auto_start = auto.enabled
+        self.initial_task = (args.task_type or auto.task_type
+                             or ("scalar_linear" if session.config.local else "cifar10_binary"))
+        self.initial_workers = args.workers or auto.workers or settings.miner_workers
         session.selected_task_type = self.initial_task
         self.register_theme(RETRO)
         self.theme = pick_theme(args.theme or settings.theme)
@@ -207,12 +223,29 @@ class BitsotaApp(App):
                 self.set_interval(CHECK_INTERVAL_S, partial(self._update_worker, True))
 
     def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGHUP, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(signum, lambda: self.call_later(self.action_quit_now))
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
+        signals = QuitSignals(asyncio.get_running_loop(), self.action_quit_now, lambda: self._quitting,
+                              self._exit_at_once)
+        if signals.install():
+            self._signals = signals
+
+    def on_unmount(self) -> None:
+        if self._signals is not None:
+            self._signals.restore()
+
+    def on_terminal_lost(self, _message: TerminalLost) -> None:
+        """Like SIGHUP: an SSH drop without the signal still ends the app (§8.4)."""
+        if self._signals is not None:
+            self._signals.trigger(signal.SIGHUP)
+        else:
+            self.action_quit_now()
+
+    def _exit_at_once(self, signum: int) -> None:
+        """A SIGTERM during the quit path, or a quit past its deadline: no waiting for anything."""
+        self.session.abandon(self.session.config.keep_running)
+        if isinstance(self._driver, HangupSafeDriver):
+            self._driver.restore_now()
+        release_lock()
+        os._exit(128 + signum)
 
     def _maybe_welcome(self) -> None:
         marker = bitsota_home() / ".welcomed"
@@ -263,15 +296,33 @@ class BitsotaApp(App):
 
     def on_startup_done(self, _message: StartupDone) -> None:
         self._started_up = True
-        if self.session.local_services:
-            self.session.config.relay_url = self.session.local_services.relay_url
+        session = self.session
+        if session.local_services:
+            session.config.relay_url = session.local_services.relay_url
             self.query_one("#tabs", TabbedContent).show_tab("services")
+        if session.task_type:
+            self._show_run_controls()
         self.refresh_panels()
-        if self.session.running:
+        if session.running:
+            self._auto_start = False  # a re-attached run is already mining
             self._arm_poll()
         else:
             self._refresh_sota()
-        if self.args.auto_start and self.session.keypair is not None and not self.session.running:
+        self._maybe_auto_start()
+
+    def _show_run_controls(self) -> None:
+        """The controls of a re-attached run show its task type, workers and pool mode."""
+        controls = self.query_one(MiningControls)
+        controls.set_task_type(self.session.task_type)
+        if self.session.workers:
+            controls.set_workers(int(self.session.workers))
+        controls.set_pool_mode(self.session.pool_mode_name)
+
+    def _maybe_auto_start(self) -> None:
+        """`--auto-start`: start mining once, as soon as start-up is done and a wallet is loaded."""
+        if self._auto_start and self._started_up and self.session.keypair is not None and not self.session.running:
+            self._auto_start = False
+            self.session.log("Auto-start: starting mining")
             self.action_start_mining()
 
     def _load_wallets(self) -> None:
@@ -315,9 +366,12 @@ class BitsotaApp(App):
         self.session.use_wallet(entry, keypair)
         self.session.log(f"Wallet loaded: {entry.wallet}/{entry.hotkey} ({short_address(entry.address)})")
         self.refresh_panels()
+        self._maybe_auto_start()
 
     # ------------------------------------------------------------------ panels
     def _tick(self) -> None:
+        if isinstance(self._driver, HangupSafeDriver):
+            self._driver.check_terminal()
         self._update_header()
         snapshot = self.session.snapshot()
         if snapshot.cooldown_left > 0 or snapshot.pending:
@@ -618,14 +672,16 @@ class BitsotaApp(App):
         if entry is not None:
             self._select(entry)
 
-    def on_key(self, event) -> None:
-        if self.query_one("#tabs", TabbedContent).active != "wallet" or not isinstance(self.focused, DataTable):
-            return
-        actions = {"n": self.action_new_hotkey, "i": self.action_import_hotkey, "k": self.action_set_coldkey,
-                   "r": self.rescan_wallets}
-        if event.key in actions:
-            event.stop()
-            actions[event.key]()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "wallet_key":
+            return True
+        try:
+            return len(self.screen_stack) == 1 and self.query_one("#tabs", TabbedContent).active == "wallet"
+        except NoMatches:
+            return False
+
+    def action_wallet_key(self, method: str) -> None:
+        getattr(self, method)()
 
     def action_new_hotkey(self) -> None:
         def create(name: str | None) -> None:
@@ -800,5 +856,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         release_lock()
         tui_log.stop(log_handler)
     if app.exit_message:
-        print(app.exit_message)
+        say(app.exit_message)
     return app.return_code or 0
+
+
+def say(text: str) -> None:
+    """Print after the app has ended; a terminal that went away meanwhile (EIO, EPIPE) is no error."""
+    try:
+        print(text, flush=True)
+    except OSError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit-time flush goes nowhere

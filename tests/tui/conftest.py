@@ -1,4 +1,5 @@
-"""TUI fixtures: a temporary HOME, a frozen clock, and real relay and sidecar apps served by uvicorn."""
+"""TUI fixtures: a temporary HOME, a frozen clock, real relay and sidecar apps served by uvicorn, and a guard
+that fails a test (and kills what it left) when a process it started outlives it."""
 
 from __future__ import annotations
 
@@ -13,9 +14,44 @@ import pytest
 import uvicorn
 
 from tests.helpers import free_port, wait_for
+from tests.tui.procs import kill_all, live_children, processes_mentioning
 from tui.logic import clock
 
 FROZEN_NOW = 1_750_000_000.0
+LINGER_S = 10.0  # how long a stopped process may take to go (children watch their parent every 2 s)
+
+
+def _left_behind(path: Path) -> dict[int, str]:
+    """Processes naming `path` (HOME, database, wallet path…) or still our children, once LINGER_S is over."""
+    def survivors() -> dict[int, str]:
+        return {**processes_mentioning(path), **live_children()}
+
+    try:
+        wait_for(lambda: not survivors(), timeout=LINGER_S, interval=0.1)
+    except AssertionError:
+        return survivors()
+    return {}
+
+
+def _fail_if_left(path: Path, scope: str) -> None:
+    leaked = _left_behind(path)
+    if leaked:
+        kill_all(leaked)
+        pytest.fail(f"{scope} left processes running (killed now):\n" +
+                    "\n".join(f"  {pid}: {cmd[:300]}" for pid, cmd in leaked.items()), pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_processes_outlive_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    yield
+    _fail_if_left(tmp_path_factory.getbasetemp(), "the TUI tests")
+
+
+@pytest.fixture(autouse=True)
+def no_processes_outlive_the_test(tmp_path: Path) -> Iterator[None]:
+    """Every process a test starts carries its tmp_path (HOME, --database-url, tmux -c) or is its child."""
+    yield
+    _fail_if_left(tmp_path, "this test")
 
 
 @pytest.fixture

@@ -11,16 +11,16 @@ import sys
 
 import httpx
 import pytest
-from textual.widgets import Button, TabbedContent
+from textual.widgets import Button, DataTable, TabbedContent, Tabs
 
 from sidecar.client import SidecarClient
 from tests.tui.conftest import offline_env
 from tests.tui.support import alice_wallet, log_text, make_app, until
 from tui.logic import clock
-from tui.logic.state_file import TuiState, load_state, pid_alive, save_state
+from tui.logic.state_file import TuiState, load_state, save_state
 from tui.widgets.candidates_table import CandidatesTable
 from tui.widgets.controls import MiningControls
-from tui.widgets.modals import ColdkeyModal, DatasetModal, InviteModal, MessageModal, QuitModal
+from tui.widgets.modals import ColdkeyModal, DatasetModal, InviteModal, MessageModal, NewHotkeyModal, QuitModal
 
 SIZE = (120, 34)
 BOB_COLDKEY = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"
@@ -128,14 +128,15 @@ async def test_submission_rule_and_cooldown(home, relay_server, sidecar_server, 
         clock.set_source(None)
 
 
-async def test_start_and_stop_a_real_miner(home, relay_server, sidecar_server):
+async def test_auto_start_from_the_environment_runs_and_stops_a_real_miner(home, relay_server, sidecar_server):
     alice_wallet(home)
-    app = make_app(flags(relay_server, sidecar_server, "--wallet", "alice", "--task-type", "scalar_linear"),
-                   local=True)
+    env = {**os.environ, "BITSOTA_AUTO_START_MINING": "yes", "BITSOTA_AUTO_TASK_TYPE": "Scalar_Linear",
+           "BITSOTA_AUTO_WORKERS": "2"}
+    app = make_app(flags(relay_server, sidecar_server, "--wallet", "alice"), env=env, test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.session.keypair is not None, what="wallet loaded")
-        await pilot.press("s")
-        await until(pilot, lambda: app.session.running and app.session.miner_child, timeout=30, what="miner")
+        await until(pilot, lambda: app.session.running and app.session.miner_child, timeout=30, what="auto-start")
+        assert "Auto-start: starting mining" in log_text(app)
+        assert (app.session.task_type, app.session.workers) == ("scalar_linear", 2)
         miner = app.session.miner_child
         assert load_state().miner_pid == miner.pid
         await until(pilot, lambda: "[coord] start task=scalar_linear" in log_text(app), timeout=30, what="miner log")
@@ -152,17 +153,21 @@ def _sleeper() -> subprocess.Popen:
 
 
 async def test_reattach_from_state_file_and_ctrl_q_stops_it(home, relay_server, sidecar_server):
-    with SidecarClient(sidecar_server.url) as sidecar:
-        run_id = sidecar.start_run(meta={"task_type": "scalar_linear"})
+    with SidecarClient(sidecar_server.url) as sidecar:  # task type, workers and mode only in the run meta
+        run_id = sidecar.start_run(meta={"task_type": "scalar_linear", "workers": 2, "test_mode": True})
         sidecar.ingest_batch(run_id, [{"type": "log", "message": "before"}, {"type": "log", "message": "after"}])
     miner = _sleeper()
     save_state(TuiState(sidecar_url=sidecar_server.url, miner_pid=miner.pid, miner_pgid=miner.pid, run_id=run_id,
-                        task_type="scalar_linear", workers=1, started_at_s=1.0, cursors={"logs": 1}))
+                        started_at_s=1.0, cursors={"logs": 1}))
     app = make_app(flags(relay_server, sidecar_server))
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.session.running, what="re-attach")
             assert f"Re-attached to run {run_id} (miner pid {miner.pid})" in log_text(app)
+            controls = app.query_one(MiningControls)
+            await until(pilot, lambda: controls.task_type == "scalar_linear", what="the run's task type shown")
+            assert controls.worker_count == 2 and " TEST " in str(app.query_one("#header-bar").render())
+            assert "Public validators cannot score" not in log_text(app)  # no LIVE-relay notice for a test run
             await until(pilot, lambda: "after" in log_text(app), what="logs from the saved cursor")
             assert "before" not in log_text(app)
             await pilot.press("ctrl+q")
@@ -195,6 +200,26 @@ async def test_quit_modal_cancel_then_stop_and_quit(home, relay_server, sidecar_
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
+
+
+async def test_wallet_keys_work_whenever_the_wallet_tab_is_active(home):
+    app = make_app(["--relay-url", "http://127.0.0.1:9"], start_services=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert not isinstance(app.screen, NewHotkeyModal)  # another tab: the key means nothing
+        await pilot.press("4")
+        app.query_one(Tabs).focus()  # focus on the tab bar, not on the wallet table
+        await pilot.pause()
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NewHotkeyModal), what="new hotkey modal")
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, NewHotkeyModal), what="modal closed")
+        await pilot.press("k")
+        await until(pilot, lambda: isinstance(app.screen, ColdkeyModal), what="coldkey modal")
+        await pilot.press("escape")
+        alice_wallet(home)
+        await pilot.press("r")
+        await until(pilot, lambda: app.query_one("#wallet-table", DataTable).row_count == 1, what="rescan")
 
 
 def test_relay_health_clock_check(relay_server):

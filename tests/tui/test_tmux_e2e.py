@@ -1,5 +1,6 @@
 """End to end in tmux: `bitsota-tui --local` mines scalar_linear, submits, the local validator raises the
-relay's SOTA; quitting, SIGHUP, --keep-running, re-attach and --stop leave no child process behind."""
+relay's SOTA; quitting, the terminal going away, SIGTERM, --keep-running, re-attach and --stop leave no child
+process behind. Every tmux server is private (`tmux -L`), so a user's own tmux sessions are never touched."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
+import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import wait_for
+from tests.tui.procs import processes_mentioning
 from tui.logic.state_file import pid_alive
 
 pytestmark = [pytest.mark.slow,
@@ -24,29 +26,40 @@ PROMPT = "e2e-prompt>"
 
 
 class Tmux:
+    """One session on its own tmux server (socket `name`), with HOME set to the test's home."""
+
     def __init__(self, home: Path, name: str):
         self.home, self.name = home, name
         env = {"HOME": str(home), "PATH": os.environ["PATH"]}
         env_flags = [part for key, value in env.items() for part in ("-e", f"{key}={value}")]
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", "-c", str(home),
-                        *env_flags, f"export PS1='{PROMPT} '; exec bash --noprofile --norc"], check=True)
+        self.tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", "-c", str(home), *env_flags,
+                  f"export PS1='{PROMPT} '; exec bash --noprofile --norc")
         self.wait_for_text(re.escape(PROMPT), timeout=10)
 
+    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(["tmux", "-L", self.name, "-f", os.devnull, *args], capture_output=True, text=True,
+                              check=check)
+
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        self.tmux("send-keys", "-t", self.name, *keys)
 
     def run(self, command: str) -> None:
         self.keys(command, "Enter")
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+        return self.tmux("capture-pane", "-p", "-t", self.name, check=False).stdout
 
     def wait_for_text(self, pattern: str, timeout: float = 60) -> str:
         return wait_for(lambda: re.search(pattern, self.screen()) and self.screen(), timeout=timeout,
                         interval=0.2, what=f"{pattern!r} on screen")
 
-    def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+    def kill_server(self) -> None:
+        """The terminal goes away: tmux closes the pane's terminal, its shell and jobs get SIGHUP."""
+        self.tmux("kill-server", check=False)
+
+
+def tuis_in(home: Path) -> list[int]:
+    return [pid for pid, cmd in processes_mentioning(home).items() if "bitsota-tui" in cmd]
 
 
 @pytest.fixture
@@ -54,15 +67,16 @@ def tmux_home(tmp_path: Path):
     sessions: list[Tmux] = []
 
     def open_session() -> Tmux:
-        session = Tmux(tmp_path, f"bitsota-e2e-{os.getpid()}-{len(sessions)}")
+        session = Tmux(tmp_path, f"bitsota-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         sessions.append(session)
         return session
 
     yield tmp_path, open_session
     for session in sessions:
-        session.kill()
+        session.kill_server()
+    wait_for(lambda: not tuis_in(tmp_path), timeout=30, what="every TUI ends with its terminal")
     state = tmp_path / ".bitsota" / "tui_state.json"
-    if state.exists():  # never leave processes behind, whatever failed
+    if state.exists():  # children left running (--keep-running, or a failed test)
         subprocess.run([TUI, "--stop"], env={**os.environ, "HOME": str(tmp_path)}, capture_output=True, timeout=60)
 
 
@@ -104,18 +118,22 @@ def test_local_mining_submits_and_quit_stops_everything(tmux_home):
     assert not (home / ".bitsota" / "tui_state.json").exists()
 
 
-def test_sighup_stops_every_child(tmux_home):
+def tui_pid(home: Path) -> int:
+    return int((home / ".bitsota" / "tui.lock").read_text())
+
+
+def test_terminal_gone_ends_the_tui_and_stops_its_children(tmux_home):
     home, open_session = tmux_home
     tmux = open_session()
     start_mining(tmux)
     wait_for(lambda: len(recorded_pids(home)) >= 4, timeout=30, what="state file with the children")
-    pids = recorded_pids(home)
-    tui_pid = int((home / ".bitsota" / "tui.lock").read_text())
-    os.kill(tui_pid, signal.SIGHUP)
-    wait_for(lambda: all_dead(pids + [tui_pid]), timeout=40, what="children stopped after SIGHUP")
+    pids, tui = recorded_pids(home), tui_pid(home)
+    tmux.kill_server()
+    wait_for(lambda: all_dead(pids + [tui]), timeout=30, what="the TUI and its children gone with the terminal")
+    assert not (home / ".bitsota" / "tui_state.json").exists()  # the quit path ran, not a hard exit
 
 
-def test_keep_running_reattach_and_stop(tmux_home):
+def test_keep_running_reattach_sigterm_and_stop(tmux_home):
     home, open_session = tmux_home
     tmux = open_session()
     start_mining(tmux, "--keep-running")
@@ -124,12 +142,18 @@ def test_keep_running_reattach_and_stop(tmux_home):
     tmux.keys("q")
     tmux.wait_for_text("Mining continues in the background", timeout=30)
     assert [pid for pid in pids if not pid_alive(pid)] == [], (pids, tmux.screen())
-    tmux.run(f"{TUI} --local --keep-running")
+    tmux.run(f"{TUI} --keep-running")  # without --local: the run's mode and task type come back
     tmux.wait_for_text(r"Re-attached to run [0-9a-f]{8}-", timeout=30)  # the log pane clips long lines
     tmux.wait_for_text(r"Running \d+h", timeout=30)
-    tmux.keys("C-q")
-    tmux.wait_for_text("Mining continues in the background", timeout=30)
+    screen = tmux.wait_for_text("Scalar Linear", timeout=10)
+    assert " TEST " in screen and "LIVE" not in screen and "CIFAR" not in screen, screen
+    tui = tui_pid(home)
+    os.kill(tui, signal.SIGTERM)
+    # the message, then the shell prompt on a restored terminal
+    tmux.wait_for_text(r"Mining continues in the background[\s\S]*" + re.escape(PROMPT) + r"\s*$", timeout=30)
+    wait_for(lambda: not pid_alive(tui), timeout=10, what="the TUI gone after SIGTERM")
     assert [pid for pid in pids if not pid_alive(pid)] == [], (pids, tmux.screen())
+    assert set(recorded_pids(home)) >= set(pids)
     tmux.run(f"{TUI} --stop")
     tmux.wait_for_text(r"Stopped \d+ process", timeout=60)
     wait_for(lambda: all_dead(pids), timeout=20, what="children stopped by --stop")

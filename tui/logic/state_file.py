@@ -41,6 +41,8 @@ class TuiState:
     cooldown_started_at_s: float | None = None
     relay_url: str | None = None
     pool_mode: str | None = None  # task or lease, for a re-attached pool run
+    test_mode: bool = False  # the run's mode, so a re-attach without the flags shows and behaves the same
+    local: bool = False
     services: list[ServiceRecord] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:

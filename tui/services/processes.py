@@ -67,7 +67,7 @@ def spawn(name: str, argv: Sequence[str], log_path: Path, env: Mapping[str, str]
     return Child(name, popen.pid, popen.pid, log_path, popen)
 
 
-def _signal_group(pgid: int, signum: int) -> bool:
+def signal_group(pgid: int, signum: int) -> bool:
     try:
         os.killpg(pgid, signum)
         return True
@@ -95,9 +95,9 @@ def _group_alive(pgid: int) -> bool:
 def stop(child: Child, wait_s: float = STOP_WAIT_S) -> int | None:
     """SIGTERM to the group, wait, SIGKILL, wait; the exit code when it is our own child."""
     if child.alive() or _group_alive(child.pgid):
-        _signal_group(child.pgid, signal.SIGTERM)
+        signal_group(child.pgid, signal.SIGTERM)
         if not _wait_gone(child, wait_s):
-            _signal_group(child.pgid, signal.SIGKILL)
+            signal_group(child.pgid, signal.SIGKILL)
             _wait_gone(child, wait_s)
     if child.popen is not None:
         try:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import threading
 import uuid
 from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -33,7 +34,7 @@ from tui.logic.submission import (BETTER_PENDING, REPLACED_PENDING, Decision, Su
                                   format_threshold, submission_body, threshold, verified_score)
 from tui.logic.wallets import WalletEntry
 from tui.services import processes, relay_calls
-from tui.services.local_stack import LocalServices
+from tui.services.local_stack import LocalServices, apply_local_environment
 from tui.services.pool_mode import PoolMode, pool_problem, pool_sota
 from tui.services.processes import Child
 from tui.services.sidecar_service import SidecarStartError, ensure_sidecar
@@ -287,7 +288,8 @@ class MiningSession:
     def _launch(self, task_type: str, workers: int) -> None:
         self._ensure_sidecar()
         self.run_id = str(uuid.uuid4())
-        meta = {"task_type": task_type, "workers": workers, "client": "bitsota-tui"}
+        meta = {"task_type": task_type, "workers": workers, "client": "bitsota-tui",
+                "test_mode": self.config.test_mode, "local": self.config.local}
         with SidecarClient(self.config.sidecar_url, timeout=CONTROL_TIMEOUT_S) as sidecar:
             sidecar.start_run(self.run_id, replace=True, meta=meta)
             self._reset_run(task_type, workers)
@@ -672,6 +674,17 @@ class MiningSession:
             clear_state()
             return None
 
+    def abandon(self, keep_running: bool) -> None:
+        """The exit that cannot wait (a SIGTERM during the quit path): signal the children without waiting for
+        them or for the session lock; the state file stays for re-attach and `--stop`."""
+        if keep_running:
+            for child in (self.sidecar_child, self.miner_child):
+                if child is not None:
+                    processes.detach(child, wait_s=0)
+            return
+        for child in self.children():
+            processes.signal_group(child.pgid, signal.SIGTERM)
+
     # ------------------------------------------------------------------ state file (§8.3)
     def save(self) -> None:
         services = []
@@ -691,7 +704,8 @@ class MiningSession:
             cursors=dict(self.cursors), submitted_hashes=sorted(self.book.submitted_hashes),
             best_submitted=self.book.best_submitted, pending_candidate=self.book.pending,
             cooldown_started_at_s=self.book.last_success_at, relay_url=self.config.relay_url,
-            pool_mode=self.pool_mode_name, services=services))
+            pool_mode=self.pool_mode_name, test_mode=self.config.test_mode, local=self.config.local,
+            services=services))
 
     def reattach(self, saved: TuiState | None = None) -> bool:
         """Resume a run recorded in the state file when its miner is alive and the sidecar knows it."""
@@ -702,19 +716,34 @@ class MiningSession:
             self._reattach_services(saved)
             if saved.sidecar_owned and pid_alive(saved.sidecar_pid):
                 self.sidecar_child = Child("sidecar", saved.sidecar_pid, saved.sidecar_pid)
-            known = self._sidecar_knows(saved)
-            if saved.run_id and known and pid_alive(saved.miner_pid):
+            run = self._sidecar_run(saved)
+            if run is not None:
+                self._restore_mode(saved, run.get("meta") or {})
+            if run is not None and pid_alive(saved.miner_pid):
                 self._resume(saved)
                 self.log(f"Re-attached to run {saved.run_id} (miner pid {saved.miner_pid})")
                 return True
-            if saved.run_id and known:
-                self.run_id, self.task_type = saved.run_id, saved.task_type
+            if run is not None:
+                self.run_id = saved.run_id
                 self.log(f"Run {saved.run_id} is stopped (its miner is gone).")
             if not self.children():
                 clear_state()
             else:
                 self.save()
             return False
+
+    def _restore_mode(self, saved: TuiState, meta: dict) -> None:
+        """A re-attached run keeps its task type, workers and mode (a `--local` run re-attached without the
+        flag is still a TEST run on the local relay), from the state file, else the sidecar's run meta."""
+        self.task_type = saved.task_type or meta.get("task_type")
+        self.workers = saved.workers or meta.get("workers")
+        self.selected_task_type = self.task_type or self.selected_task_type
+        if (saved.local or meta.get("local")) and not self.config.local:
+            self.config.local = True
+            for env in (self.config.env, os.environ):
+                apply_local_environment(env)
+        if (saved.test_mode or meta.get("test_mode")) and not self.config.settings.test_mode:
+            self.config.settings = replace(self.config.settings, test_mode=True)
 
     def _reattach_services(self, saved: TuiState) -> None:
         records = {s.name: s for s in saved.services if pid_alive(s.pid)}
@@ -727,17 +756,19 @@ class MiningSession:
                       Path(validator.log_path) if validator.log_path else None))
             self.log(f"Re-attached to local relay (pid {relay.pid}) and validator (pid {validator.pid})")
 
-    def _sidecar_knows(self, saved: TuiState) -> bool:
+    def _sidecar_run(self, saved: TuiState) -> dict | None:
+        """The sidecar's state of the saved run, None when the sidecar is gone or does not know the run."""
         if not saved.run_id or not saved.sidecar_url:
-            return False
+            return None
         try:
             with SidecarClient(saved.sidecar_url, timeout=CONTROL_TIMEOUT_S) as sidecar:
-                return sidecar.state(run_id=saved.run_id).get("created_at_s") is not None
+                state = sidecar.state(run_id=saved.run_id)
         except (httpx.HTTPError, SidecarError, ValueError):
-            return False
+            return None
+        return state if state.get("created_at_s") is not None else None
 
     def _resume(self, saved: TuiState) -> None:
-        self.run_id, self.task_type, self.workers = saved.run_id, saved.task_type, saved.workers
+        self.run_id = saved.run_id
         self.pool_mode_name = saved.pool_mode or "task"
         self.started_at = saved.started_at_s
         self.cursors.update({k: int(v) for k, v in saved.cursors.items() if k in self.cursors})

@@ -78,6 +78,9 @@ class MiningControls(Vertical):
             select.set_options(worker_choices(workers))
         select.value = workers
 
+    def set_pool_mode(self, mode: str) -> None:
+        self.query_one("#pool-lease" if mode == "lease" else "#pool-task", RadioButton).value = True
+
     def set_running(self, running: bool) -> None:
         button = self.query_one("#start-stop", Button)
         button.label = "Stop Mining" if running else "Start Mining"
