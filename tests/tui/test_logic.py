@@ -1,5 +1,5 @@
-"""Headless TUI logic: the submission rule and cooldown, settings, themes, history, wallets, state file, update
-check and the TUI's own log file."""
+"""Headless TUI logic: the submission rule and cooldown, settings, auto-start, themes, history, wallets, state
+file, update check and the TUI's own log file."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from tests.tui.conftest import FROZEN_NOW
+from tui.logic import auto_start
 from tui.logic import settings as gui_settings
 from tui.logic import tui_log
 from tui.logic.files import logs_dir
@@ -152,3 +153,16 @@ def test_tui_log_keeps_the_last_five_runs_and_tees_the_pane(home):
     assert (directory / "miner-run.log").exists()
     text = current.read_text()
     assert "bitsota.tui: [pool] submit_evolution ok=True batch_id=b1" in text and "HTTP Request" not in text
+
+
+@pytest.mark.parametrize("flag, env, expected, warned", [
+    (False, {}, auto_start.AutoStart(False, None, None), 0),
+    (True, {"BITSOTA_AUTO_START_MINING": "0"}, auto_start.AutoStart(True, None, None), 0),
+    (False, {"BITSOTA_AUTO_START_MINING": "ON", "BITSOTA_AUTO_TASK_TYPE": " Pool ", "BITSOTA_AUTO_WORKERS": "8"},
+     auto_start.AutoStart(True, "pool", 8), 0),
+    (False, {"BITSOTA_AUTO_START_MINING": "nope", "BITSOTA_AUTO_TASK_TYPE": "cifar10", "BITSOTA_AUTO_WORKERS": "0"},
+     auto_start.AutoStart(False, None, None), 2),
+])
+def test_auto_start_from_flag_and_environment(flag, env, expected, warned):
+    found, warnings = auto_start.from_environment(flag, env)
+    assert found == expected and len(warnings) == warned
