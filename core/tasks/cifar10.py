@@ -8,8 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from core.tasks.base import TaskData
-from core.tasks.pools import raw_pool
-from core.tasks.projected import build_projected_task
+from core.tasks.projected_spec import ProjectedSpec
 from core.tasks.registry import CIFAR10_BINARY
 
 PAIRS = tuple((a, b) for a in range(10) for b in range(a + 1, 10))
@@ -20,7 +19,7 @@ SPLIT_SEED_BASE = 97531
 
 
 @dataclass(frozen=True)
-class Cifar10Spec:
+class Cifar10Spec(ProjectedSpec):
     task_id: int
     class_pair: tuple[int, int]
     projection_seed: int
@@ -54,10 +53,6 @@ class Cifar10Spec:
     def seed_fields(self) -> dict[str, int]:
         return {"task_id": self.task_id, "projection_seed": self.projection_seed, "split_seed": self.split_seed}
 
-    @property
-    def input_dim(self) -> int:
-        return self.n_components
-
     def as_dict(self) -> dict:
         return {"task_id": self.task_id, "class_pair": list(self.class_pair), "projection_seed": self.projection_seed,
                 "split_seed": self.split_seed, "train_split": self.train_split,
@@ -65,18 +60,6 @@ class Cifar10Spec:
 
     def build_with_indices(self) -> tuple[TaskData, np.ndarray]:
         """The task data (uncached) and the drawn positions in the pair's pool."""
-        negative, positive = self.class_pair
-        positions, rows, is_positive = raw_pool(self.pool_name).draw(
-            self.class_pair, positive, self.n_samples, sample_seed=self.split_seed)
-        data = build_projected_task(rows, is_positive, projection_seed=self.projection_seed,
-                                    perm_seed=self.split_seed + 1, n_components=self.n_components,
-                                    train_split=self.train_split)
-        return data, positions
-
-    def build(self) -> TaskData:
-        return self.build_with_indices()[0]
-
-    def load(self) -> TaskData:
-        from core.tasks.cache import load_task
-
-        return load_task(self)
+        _negative, positive = self.class_pair
+        return self._draw_and_project(self.class_pair, positive, sample_seed=self.split_seed,
+                                      perm_seed=self.split_seed + 1)

@@ -9,8 +9,7 @@ import numpy as np
 
 from core.tasks.base import TaskData
 from core.tasks.cifar10 import PROJECTION_SEED_BASE, SPLIT_SEED_BASE
-from core.tasks.pools import raw_pool
-from core.tasks.projected import build_projected_task
+from core.tasks.projected_spec import ProjectedSpec
 from core.tasks.registry import MNIST_BINARY
 
 TASK_COUNT = 10000
@@ -20,7 +19,7 @@ POSITIVE_DIGIT = 1
 
 
 @dataclass(frozen=True)
-class MnistSpec:
+class MnistSpec(ProjectedSpec):
     task_id: int
     data_seed: int
     projection_seed: int
@@ -55,27 +54,10 @@ class MnistSpec:
         return {"task_id": self.task_id, "data_seed": self.data_seed, "projection_seed": self.projection_seed,
                 "split_seed": self.split_seed}
 
-    @property
-    def input_dim(self) -> int:
-        return self.n_components
-
     def as_dict(self) -> dict:
         return {"task_id": self.task_id, "data_seed": self.data_seed, "projection_seed": self.projection_seed,
                 "split_seed": self.split_seed, "train_split": self.train_split,
                 "n_components": self.n_components, "n_samples": self.n_samples}
 
     def build_with_indices(self) -> tuple[TaskData, np.ndarray]:
-        positions, rows, is_positive = raw_pool(self.pool_name).draw(
-            DIGITS, POSITIVE_DIGIT, self.n_samples, sample_seed=self.data_seed)
-        data = build_projected_task(rows, is_positive, projection_seed=self.projection_seed,
-                                    perm_seed=self.split_seed, n_components=self.n_components,
-                                    train_split=self.train_split)
-        return data, positions
-
-    def build(self) -> TaskData:
-        return self.build_with_indices()[0]
-
-    def load(self) -> TaskData:
-        from core.tasks.cache import load_task
-
-        return load_task(self)
+        return self._draw_and_project(DIGITS, POSITIVE_DIGIT, sample_seed=self.data_seed, perm_seed=self.split_seed)
