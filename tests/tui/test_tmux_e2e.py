@@ -34,6 +34,7 @@ class Tmux:
         env_flags = [part for key, value in env.items() for part in ("-e", f"{key}={value}")]
         self.tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", "-c", str(home), *env_flags,
                   f"export PS1='{PROMPT} '; exec bash --noprofile --norc")
+        self.socket = Path(self.tmux("display-message", "-p", "#{socket_path}").stdout.strip())
         self.wait_for_text(re.escape(PROMPT), timeout=10)
 
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -56,6 +57,7 @@ class Tmux:
     def kill_server(self) -> None:
         """The terminal goes away: tmux closes the pane's terminal, its shell and jobs get SIGHUP."""
         self.tmux("kill-server", check=False)
+        self.socket.unlink(missing_ok=True)
 
 
 def tuis_in(home: Path) -> list[int]:
