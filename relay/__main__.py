@@ -16,11 +16,12 @@ import uvicorn
 from core import chain
 from core.cli import OneLineParser, port_number, run_main
 from core.listen import BindError, bind_sockets
+from core.sqlite_engine import sqlite_path
 from relay import __version__
 from relay.app import SQLITE_HINT, create_app, prepare_database
 from relay.db import Database
 from relay.migrate import SchemaTooNew
-from relay.settings import Settings, SettingsError, load_settings, masked_url, sqlite_path
+from relay.settings import Settings, SettingsError, load_settings, masked_url
 
 log = logging.getLogger("relay")
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"

@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 from typing import AsyncIterator
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from relay.settings import Settings, sqlite_path
+from core.sqlite_engine import create_sqlite_engine
+from relay.settings import Settings
 
 READONLY_HINT = "attempt to write a readonly database"
 
@@ -30,28 +31,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_pre_ping=True,
             pool_recycle=1800,
         )
-    path = sqlite_path(settings.database_url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(settings.database_url)
-    _install_sqlite_hooks(engine, settings.sqlite_busy_timeout_ms)
-    return engine
-
-
-def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        # Take over transaction control from the driver so that BEGIN IMMEDIATE is emitted exactly once.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={busy_timeout_ms}", "foreign_keys=ON"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection):
-        immediate = connection.get_execution_options().get("sqlite_immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    pragmas = ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={settings.sqlite_busy_timeout_ms}",
+               "foreign_keys=ON")
+    return create_sqlite_engine(settings.database_url, pragmas)
 
 
 class Database:

@@ -208,14 +208,6 @@ def _asyncpg_url(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def sqlite_path(database_url: str) -> Path | None:
-    """The file behind a sqlite URL, or None for other databases and in-memory SQLite."""
-    if not database_url.startswith("sqlite"):
-        return None
-    path = database_url.split("://", 1)[1][1:]
-    return Path(path) if path and path != ":memory:" else None
-
-
 def user_id() -> str:
     """The `<id>` of the per-user test database name (§2.5)."""
     getuid = getattr(os, "getuid", None)
