@@ -101,16 +101,14 @@ class _PoolCoordinator:
         if now - self._last_register < REQUEST_INTERVAL_S:
             return
         self._last_register = now
-        try:
-            reply = self.pool.register()
-        except httpx.HTTPError as exc:
-            self._error(f"[pool] register failed: {exc}")
+        reply = self._call("[pool] register failed", self.pool.register)
+        if reply is None:
             return
         if reply.ok:
             self.registered = True
             self.log("[pool] Registered with pool")
         else:
-            self._error(f"[pool] register failed: HTTP {reply.status} ({reply.detail})")
+            self._refused("[pool] register failed", reply)
 
     def _collect(self, now: float) -> None:
         try:
@@ -137,6 +135,17 @@ class _PoolCoordinator:
     def _request(self, now: float) -> None:
         raise NotImplementedError
 
+    def _call(self, failure: str, call: Callable[[], PoolReply]) -> PoolReply | None:
+        """The pool's reply, or None after a network error, logged as `<failure>: <error>`."""
+        try:
+            return call()
+        except httpx.HTTPError as exc:
+            self._error(f"{failure}: {exc}")
+            return None
+
+    def _refused(self, failure: str, reply: PoolReply) -> None:
+        self._error(f"{failure}: HTTP {reply.status} ({reply.detail})")
+
     def _submit(self, call: Callable[[], PoolReply]) -> PoolReply | None:
         try:
             return call()
@@ -149,7 +158,7 @@ class _PoolCoordinator:
         if reply is None:
             self._error(f"[pool] {name} failed {job.label}: {self._network_error}")
         elif not ok:
-            self._error(f"[pool] {name} failed {job.label}: HTTP {reply.status} ({reply.detail})")
+            self._refused(f"[pool] {name} failed {job.label}", reply)
         if ok:
             ok_counter = {EVOLVE: "evolve_ok", EVALUATE: "evaluate_ok", LEASE: "lease_ok"}[job.kind]
             setattr(self.counters, ok_counter, getattr(self.counters, ok_counter) + 1)
@@ -229,19 +238,16 @@ class PoolTaskCoordinator(_PoolCoordinator):
         self._last_request = now
         first = EVALUATE if self.evolve_streak >= EVALUATE_AFTER_EVOLVES else EVOLVE
         for kind in (first, EVOLVE if first == EVALUATE else EVALUATE):
-            try:
-                reply = self.pool.request_task(kind)
-            except httpx.HTTPError as exc:
-                self._error(f"[pool] request_task failed task_type={kind}: {exc}")
-                return
-            if self._blocked_by_active_task(reply, now):
+            failure = f"[pool] request_task failed task_type={kind}"
+            reply = self._call(failure, lambda: self.pool.request_task(kind))
+            if reply is None or self._blocked_by_active_task(reply, now):
                 return
             batch = reply.body if reply.ok and isinstance(reply.body, dict) else None
             if batch and batch.get("batch_id") and batch.get("task_type") and batch.get("algorithms"):
                 self._enqueue(batch, now)
                 return
             if reply.status not in (200, 404):
-                self._error(f"[pool] request_task failed task_type={kind}: HTTP {reply.status} ({reply.detail})")
+                self._refused(failure, reply)
                 return
 
     def _enqueue(self, batch: dict, now: float) -> None:
@@ -289,12 +295,8 @@ class PoolLeaseCoordinator(_PoolCoordinator):
     def _request(self, now: float) -> None:
         self._last_request = now
         fields = {**LEASE_REQUEST, **({"task_type": self.task_type} if self.task_type else {})}
-        try:
-            reply = self.pool.lease(**fields)
-        except httpx.HTTPError as exc:
-            self._error(f"[pool] request_lease failed: {exc}")
-            return
-        if self._blocked_by_active_task(reply, now):
+        reply = self._call("[pool] request_lease failed", lambda: self.pool.lease(**fields))
+        if reply is None or self._blocked_by_active_task(reply, now):
             return
         lease = reply.body if reply.ok and isinstance(reply.body, dict) else None
         if lease and lease.get("lease_id"):
@@ -302,4 +304,4 @@ class PoolLeaseCoordinator(_PoolCoordinator):
                                                         "evolve_budget", "input_dim", "window_number", "timeout_at")}
             self._enqueue_job(LEASE, lease["lease_id"], payload, lease.get("timeout_at"), now)
         elif reply.status != 404:
-            self._error(f"[pool] request_lease failed: HTTP {reply.status} ({reply.detail})")
+            self._refused("[pool] request_lease failed", reply)
