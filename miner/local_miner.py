@@ -7,7 +7,6 @@ stdout and, optionally, written to JSON-lines and CSV files. It never contacts a
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Sequence
 
@@ -15,7 +14,7 @@ from core.cli import run_main
 from miner.events import EventIds
 from miner.options import OneLineParser, UsageError, miner_parser, prepare_run
 from miner.run import MinerRun
-from miner.sinks import ConsoleSink, CsvSink, JsonLinesSink, cannot_write, fan_out
+from miner.sinks import ConsoleSink, fan_out, file_sinks
 
 
 def build_parser() -> OneLineParser:
@@ -27,28 +26,13 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-def file_sinks(args: argparse.Namespace) -> list:
-    """The sinks of --events-out, --candidates-out and --csv-dir (raises OSError)."""
-    files = []
-    if args.events_out:
-        files.append(JsonLinesSink(args.events_out))
-    if args.candidates_out:
-        files.append(JsonLinesSink(args.candidates_out, frozenset({"candidate"})))
-    if args.csv_dir:
-        files.append(CsvSink(args.csv_dir, args.run_tag))
-    return files
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = prepare_run(build_parser(), argv)
+        files = file_sinks(events_out=args.events_out, candidates_out=args.candidates_out, csv_dir=args.csv_dir,
+                           run_tag=args.run_tag)
     except UsageError as exc:
         print(exc, file=sys.stderr)
-        return 2
-    try:
-        files = file_sinks(args)
-    except OSError as exc:
-        print(cannot_write(exc), file=sys.stderr)
         return 2
     ids = EventIds()
     publish = fan_out(ids.stamp, ConsoleSink(quiet=args.quiet), *files)

@@ -15,6 +15,7 @@ import os
 import secrets
 from typing import Any, Sequence
 
+from core import cli
 from core.cli import http_url
 from core.config import ConfigError
 from core.engines import UnknownEngine, normalize_engine_name
@@ -46,8 +47,8 @@ class UsageError(ValueError):
     """A bad flag or config value; the message is the single line to print (exit status 2)."""
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but errors raise UsageError with one line instead of printing the usage block."""
+class OneLineParser(cli.OneLineParser):
+    """The one-line parser of core.cli, but an error raises UsageError (the caller prints it) instead of exiting."""
 
     def error(self, message: str):
         raise UsageError(f"{self.prog}: error: {message}")

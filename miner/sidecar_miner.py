@@ -21,7 +21,7 @@ from core.cli import run_main
 from miner.options import OneLineParser, UsageError, add_sidecar_arguments, miner_parser, prepare_run
 from miner.run import MinerRun
 from miner.sender import EventSender, SidecarPoster
-from miner.sinks import CsvSink, cannot_write, fan_out
+from miner.sinks import fan_out, file_sinks
 from miner.sota import SharedSota, SotaFollower
 from sidecar.client import SidecarClient, sidecar_url
 
@@ -38,20 +38,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     detach.catch()
     try:
         args = prepare_run(build_parser(), argv)
+        files = file_sinks(csv_dir=args.csv_dir, run_tag=args.run_tag)
     except UsageError as exc:
         print(exc, file=sys.stderr)
-        return 2
-    try:
-        csv_sink = CsvSink(args.csv_dir, args.run_tag) if args.csv_dir else None
-    except OSError as exc:
-        print(cannot_write(exc), file=sys.stderr)
         return 2
     url = (args.sidecar_url or sidecar_url()).rstrip("/")
     run_id = args.run_id or str(uuid.uuid4())
     poster = SidecarPoster(url, run_id, args.sidecar_timeout_seconds)
     sender = EventSender(poster, batch_size=args.sidecar_batch_size, flush_seconds=args.sidecar_flush_seconds)
     sender.start()
-    publish = fan_out(sender.send, csv_sink) if csv_sink else sender.send
+    publish = fan_out(sender.send, *files)
     sota = SharedSota()
     follower = None
     if args.follow_sota:
@@ -64,8 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             follower.stop()
         sender.close(FINAL_FLUSH_S if status < 128 else 0.0)
         poster.close()
-        if csv_sink is not None:
-            csv_sink.close()
+        for sink in files:
+            sink.close()
     return status
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, TextIO
 
+from miner.options import UsageError
 from sidecar.events import log_line
 
 Sink = Callable[[dict], None]
@@ -18,9 +19,20 @@ CANDIDATE_COLUMNS = ("worker_id", "iteration", "eval_score", "validator_score", 
                      "program_hash", "event_id", "algorithm_dsl")
 
 
-def cannot_write(exc: OSError) -> str:
-    """The one line for an output file or directory that cannot be created (a usage error, exit 2)."""
-    return f"error: cannot write {exc.filename}: {exc.strerror or exc}"
+def file_sinks(*, events_out: str | None = None, candidates_out: str | None = None, csv_dir: str | None = None,
+               run_tag: str | None = None) -> list:
+    """The sinks of --events-out, --candidates-out and --csv-dir; one that cannot be created raises UsageError."""
+    try:
+        files = []
+        if events_out:
+            files.append(JsonLinesSink(events_out))
+        if candidates_out:
+            files.append(JsonLinesSink(candidates_out, frozenset({"candidate"})))
+        if csv_dir:
+            files.append(CsvSink(csv_dir, run_tag))
+        return files
+    except OSError as exc:
+        raise UsageError(f"error: cannot write {exc.filename}: {exc.strerror or exc}") from None
 
 
 def fan_out(*sinks: Sink) -> Sink:
