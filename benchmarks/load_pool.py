@@ -12,7 +12,6 @@ Prints one `name=value` per line; exits 1 on a 5xx, a transport error or a lost 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import threading
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.load_support import Tally, free_port, print_report, start_service, stop_service
+from benchmarks.load_support import Tally, free_port, load_parser, print_report, start_service, stop_service
 from core import signing
 from miner.pool_client import PoolClient, PoolReply
 
@@ -108,11 +107,8 @@ def start_pool(folder: Path, database_url: str | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.load_pool", description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="load duration (bounded)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent miners (threads)")
-    parser.add_argument("--url", help="an already running pool API (default: start one)")
-    parser.add_argument("--database-url", help="for the started pool (default: SQLite in a temporary folder)")
+    parser = load_parser("load_pool", __doc__.split("\n")[0], "pool API", 8, "concurrent miners (threads)",
+                         "for the started pool (default: SQLite in a temporary folder)")
     args = parser.parse_args(argv)
     tally = Tally()
     with tempfile.TemporaryDirectory() as folder:

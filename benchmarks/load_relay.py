@@ -13,7 +13,6 @@ Prints one `name=value` per line; exits 1 on a 5xx, a transport error or a lost 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.load_support import Tally, free_port, print_report, start_service, stop_service
+from benchmarks.load_support import Tally, free_port, load_parser, print_report, start_service, stop_service
 from core import signing
 
 
@@ -112,11 +111,9 @@ def start_relay(folder: Path, database_url: str | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.load_relay", description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="load duration (bounded)")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent client loops (at least 3)")
-    parser.add_argument("--url", help="an already running test-mode relay (default: start one)")
-    parser.add_argument("--database-url", help="for the started relay (default: a temporary SQLite file)")
+    parser = load_parser("load_relay", __doc__.split("\n")[0], "test-mode relay", 16,
+                         "concurrent client loops (at least 3)",
+                         "for the started relay (default: a temporary SQLite file)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         process, url = (None, args.url.rstrip("/")) if args.url else start_relay(Path(folder), args.database_url)

@@ -3,6 +3,7 @@ latencies and statuses, and the `name=value` report."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -13,6 +14,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import httpx
+
+
+def load_parser(tool: str, description: str, service: str, default_clients: int, clients_help: str,
+                database_help: str) -> argparse.ArgumentParser:
+    """The flags both load tools take: --seconds, --clients, --url and --database-url."""
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{tool}", description=description)
+    parser.add_argument("--seconds", type=float, default=60.0, help="load duration (bounded)")
+    parser.add_argument("--clients", type=int, default=default_clients, help=clients_help)
+    parser.add_argument("--url", help=f"an already running {service} (default: start one)")
+    parser.add_argument("--database-url", help=database_help)
+    return parser
 
 
 def free_port() -> int:
