@@ -76,7 +76,6 @@ OP_KINDS: dict[Op, tuple[str | None, str | None, str | None]] = {
 }
 
 BINARY_ARITH = frozenset({Op.ADD, Op.SUB, Op.MUL, Op.DIV})
-UNARY_ELEMENTWISE = frozenset({Op.ABS, Op.EXP, Op.LOG, Op.SIN, Op.COS, Op.TAN, Op.HEAVISIDE})
 RANDOM_OPS = frozenset({Op.GAUSSIAN, Op.UNIFORM})
 TRANSCENDENTAL_OPS = frozenset({Op.EXP, Op.LOG, Op.SIN, Op.COS, Op.TAN})
 # Ops whose arg1 may be negative without skipping (§4.2 rule 3).

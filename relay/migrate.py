@@ -34,10 +34,6 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-def head_revision() -> str:
-    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
-
-
 def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
