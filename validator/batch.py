@@ -59,10 +59,15 @@ class BatchProcessor:
         self.process_batch(rows)
         return True
 
+    def fetch_threshold(self) -> float:
+        """Step 1: the relay's SOTA threshold, the default when it cannot be had; kept for the stats line."""
+        threshold = self.client.fetch_sota_threshold()
+        self.sota = self.default_threshold if threshold is None else threshold
+        return self.sota
+
     def process_batch(self, rows: list) -> None:
         started = time.monotonic()
-        threshold = self.client.fetch_sota_threshold()
-        self.sota = threshold = self.default_threshold if threshold is None else threshold
+        threshold = self.fetch_threshold()
         candidates = [c for c in (self._process_row(row, threshold) for row in rows) if c is not None]
         best = _best(candidates)
         if best is not None and self.on_best:
@@ -136,21 +141,26 @@ class BatchProcessor:
         self._record(row, score, threshold, "passed", claim)
         return Candidate(row, score)
 
-    def _vote(self, best: Candidate, threshold: float) -> None:
+    def _vote(self, best: Candidate, threshold: float) -> bool:
+        """Step 5: one signed vote; True when the relay accepted it."""
         hotkey = submission.text_field(best.row, "miner_hotkey")
         seen_block = self.seen_block()
         self.counters.votes_attempted += 1
         answer = self.client.vote_sota(hotkey, best.score, seen_block, best.row.get("id"))
         if answer is None:
-            return
+            return False
         self.counters.votes_submitted += 1
         status = answer.get("status")
         finalized = bool(answer.get("finalized_event")) or (isinstance(status, str) and status.strip().lower() == "finalized")
         logger.info("SOTA vote for %s score=%s seen_block=%s status=%s", hotkey, best.score, seen_block, status)
         if finalized:
             self.counters.votes_finalized += 1
-            if self.metrics:
-                self.metrics.sota_update(old_sota=threshold, new_sota=best.score, triggering_miner=hotkey)
+            self._finalized(hotkey, threshold, best.score)
+        return True
+
+    def _finalized(self, hotkey: str, old_sota: float, new_sota: float) -> None:
+        if self.metrics:
+            self.metrics.sota_update(old_sota=old_sota, new_sota=new_sota, triggering_miner=hotkey)
 
     def _record(self, row: dict, validator_score: float, threshold: float, status: str, claim: float) -> None:
         if self.metrics:

@@ -80,8 +80,24 @@ class MetricsLogger:
             runtime_minutes=self.runtime_minutes(),
         )
 
+    def sota_pushed(self, miner_hotkey: str) -> None:
+        """The node counts the miners whose submission its vote finalized as a new SOTA."""
+        self.miners_pushed_sota.add(miner_hotkey)
+
     def success_rate(self) -> float:
         return len(self.miners_pushed_sota) / len(self.miners_seen) if self.miners_seen else 0
+
+    def runtime_hours(self) -> float:
+        return (time.time() - self.started) / 3600.0
+
+    def periodic_summary(self) -> None:
+        self.write(
+            "periodic_summary",
+            unique_miners_seen=len(self.miners_seen),
+            miners_pushed_sota_count=len(self.miners_pushed_sota),
+            sota_success_rate=self.success_rate(),
+            runtime_hours=self.runtime_hours(),
+        )
 
     def session_end(self) -> None:
         self.write(
@@ -89,5 +105,5 @@ class MetricsLogger:
             unique_miners_seen=len(self.miners_seen),
             miners_pushed_sota_count=len(self.miners_pushed_sota),
             final_sota_success_rate=self.success_rate(),
-            runtime_hours=(time.time() - self.started) / 3600.0,
+            runtime_hours=self.runtime_hours(),
         )

@@ -15,23 +15,39 @@ from typing import Any, Sequence
 
 from core.cli import OneLineParser, run_main
 from validator import submission
-from validator.batch import BatchProcessor
+from validator.batch import BatchProcessor, Candidate
 from validator.metrics import MetricsLogger, short_hotkey
 from validator.local_validator import configure_logging, log_level
+from validator.node_config import SubmissionConfig
+from validator.vote_gates import VoteGates
 
 logger = logging.getLogger("validator.node")
 
 CHAIN_REQUIRED = "the chain extra is required: pip install 'bitsota[chain]'"
 RELAY_MAX_BACKOFF_S = 300.0
+SUMMARY_INTERVAL_S = 600.0
 NODE_REQUIRED_FIELDS = ("miner_hotkey", "score", "id", "timestamp_message", "signature", "algorithm_result")
 
 
 class NodeBatchProcessor(BatchProcessor):
-    """§6 with the node's rules: every field truthy, registered miners only, no seen-set."""
+    """§6 with the node's rules: every field truthy, registered miners only, no seen-set, the vote gates."""
 
-    def __init__(self, *args: Any, is_registered: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, is_registered: Any, gates: VoteGates | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.is_registered = is_registered
+        self.gates = gates if gates is not None else VoteGates(SubmissionConfig())
+
+    def poll_once(self) -> bool:
+        self.gates.retry_held(self.fetch_threshold, super()._vote)
+        return super().poll_once()
+
+    def _vote(self, best: Candidate, threshold: float) -> None:
+        self.gates.offer(best, threshold, super()._vote)
+
+    def _finalized(self, hotkey: str, old_sota: float, new_sota: float) -> None:
+        if self.metrics:
+            self.metrics.sota_pushed(hotkey)
+        super()._finalized(hotkey, old_sota, new_sota)
 
     def _admit(self, row: Any, threshold: float) -> tuple[str, str] | None:
         key = submission.dedup_key(row) if isinstance(row, dict) else None
@@ -87,6 +103,12 @@ def poll_relay(processor: BatchProcessor, interval_s: float, stop: threading.Eve
             return
 
 
+def write_summaries(metrics: MetricsLogger, interval_s: float, stop: threading.Event) -> None:
+    """A `periodic_summary` record every `interval_s` (the first one interval after start) until `stop`."""
+    while not stop.wait(interval_s):
+        metrics.periodic_summary()
+
+
 def run(config_path: str, accept_test: bool = False) -> int:
     from bittensor_wallet import Wallet
 
@@ -113,14 +135,18 @@ def run(config_path: str, accept_test: bool = False) -> int:
         client=relay, verify=verify_solution_quality, seen_block=weights.current_block,
         blacklist_cutoff=config.blacklist_cutoff, metrics=metrics, default_threshold=config.default_threshold,
         submit_votes=config.capacitorless.submit_sota_votes, is_registered=weights.has_hotkey,
-        on_best=manager.offer_local_winner if isinstance(manager, StickyBurnSplitManager) else None)
+        on_best=manager.offer_local_winner if isinstance(manager, StickyBurnSplitManager) else None,
+        gates=VoteGates(config.submission))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     poller = threading.Thread(target=poll_relay, args=(processor, config.relay_poll_interval_s, stop, accept_test),
                               name="relay-poller", daemon=True)
     poller.start()
-    logger.info("Validator node started netuid=%d network=%s hotkey=%s mode=%s", config.netuid, config.network,
-                hotkey.ss58_address, config.capacitorless.mode)
+    threading.Thread(target=write_summaries, args=(metrics, SUMMARY_INTERVAL_S, stop), name="metrics-summary",
+                     daemon=True).start()
+    logger.info("Validator node started netuid=%d network=%s hotkey=%s mode=%s submission_schedule=%s "
+                "submission_threshold=%s", config.netuid, config.network, hotkey.ss58_address, config.capacitorless.mode,
+                config.submission.schedule, "local_best" if config.submission.local_best else "sota_only")
     try:
         run_ticks(manager.tick, config.capacitorless.poll_interval_s, stop)
     except KeyboardInterrupt:

@@ -75,6 +75,50 @@ class CapacitorlessConfig:
         )
 
 
+SCHEDULE_MODES = ("immediate", "interval", "utc_times")
+THRESHOLD_MODES = ("sota_only", "local_best")
+
+
+def _utc_time(value: Any) -> tuple[int, int]:
+    """An "HH:MM" UTC time of day as (hour, minute)."""
+    if not isinstance(value, str):
+        # unquoted 12:00 is the YAML 1.1 base-60 integer 720
+        raise ConfigError(f'submission_schedule.utc_times entries must be quoted "HH:MM" strings, not {value!r}')
+    hour, colon, minute = value.strip().partition(":")
+    if not (colon and hour.isdigit() and len(minute) == 2 and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ConfigError(f'submission_schedule.utc_times entry {value!r} is not an "HH:MM" time')
+    return int(hour), int(minute)
+
+
+@dataclass(frozen=True)
+class SubmissionConfig:
+    """The optional vote gates (validator.md §9): `submission_schedule` and `submission_threshold`."""
+
+    schedule: str = "immediate"
+    interval_s: float = 0.0
+    utc_times: tuple[tuple[int, int], ...] = ()
+    local_best: bool = False
+
+    @classmethod
+    def from_mapping(cls, schedule: Mapping[str, Any], threshold: Mapping[str, Any]) -> SubmissionConfig:
+        mode = str(schedule.get("mode", "immediate")).strip().lower()
+        if mode not in SCHEDULE_MODES:
+            raise ConfigError(f"submission_schedule.mode must be immediate, interval or utc_times, not {mode}")
+        interval_s = float(schedule.get("interval_seconds", 0))
+        if mode == "interval" and not interval_s > 0:
+            raise ConfigError("submission_schedule.interval_seconds must be > 0 in interval mode")
+        times = schedule.get("utc_times") or []
+        if not isinstance(times, list):
+            raise ConfigError('submission_schedule.utc_times must be a list of "HH:MM" strings')
+        utc_times = tuple(sorted({_utc_time(value) for value in times}))
+        if mode == "utc_times" and not utc_times:
+            raise ConfigError('submission_schedule.utc_times must list at least one "HH:MM" time in utc_times mode')
+        threshold_mode = str(threshold.get("mode", "sota_only")).strip().lower()
+        if threshold_mode not in THRESHOLD_MODES:
+            raise ConfigError(f"submission_threshold.mode must be sota_only or local_best, not {threshold_mode}")
+        return cls(schedule=mode, interval_s=interval_s, utc_times=utc_times, local_best=threshold_mode == "local_best")
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     wallet_name: str
@@ -90,6 +134,7 @@ class NodeConfig:
     default_threshold: float = 0.0
     wait_for_inclusion: bool = False
     wait_for_finalization: bool = False
+    submission: SubmissionConfig = SubmissionConfig()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> NodeConfig:
@@ -118,6 +163,8 @@ class NodeConfig:
             default_threshold=float(_section(data, "sota").get("default_threshold", 0.0)),
             wait_for_inclusion=bool(weights.get("wait_for_inclusion", False)),
             wait_for_finalization=bool(weights.get("wait_for_finalization", False)),
+            submission=SubmissionConfig.from_mapping(_section(data, "submission_schedule"),
+                                                     _section(data, "submission_threshold")),
         )
 
 
