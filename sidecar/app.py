@@ -96,7 +96,20 @@ def parse_batch(body: bytes) -> tuple[str, list]:
 
 def _router() -> APIRouter:
     router = APIRouter()
+    _add_service_routes(router)
+    _add_run_routes(router)
+    for path, store, default_limit, max_limit in (
+        ("/logs", "logs", 200, 500),
+        ("/candidates", "candidates", 200, 500),
+        ("/populations", "populations", 50, 50),
+        ("/jobs/results", "job_results", 200, 500),
+    ):
+        router.add_api_route(path, _cursor_reader(store, default_limit, max_limit), methods=["GET"])
+    _add_job_routes(router)
+    return router
 
+
+def _add_service_routes(router: APIRouter) -> None:
     @router.get("/health")
     async def health():
         return {"status": "ok", "ts": time.time(), "service": SERVICE_NAME, "version": __version__}
@@ -106,6 +119,8 @@ def _router() -> APIRouter:
         journal = request.app.state.config.journal_dir is not None
         return {"service": SERVICE_NAME, "version": __version__, "journal": journal, "caps": caps_summary()}
 
+
+def _add_run_routes(router: APIRouter) -> None:
     @router.post("/runs/start")
     async def start_run(state: State, body: RunStart | None = None):
         body = body or RunStart()
@@ -143,14 +158,8 @@ def _router() -> APIRouter:
         await state.ingest(run_id, events)
         return {"status": "ok", "received": len(events)}
 
-    for path, store, default_limit, max_limit in (
-        ("/logs", "logs", 200, 500),
-        ("/candidates", "candidates", 200, 500),
-        ("/populations", "populations", 50, 50),
-        ("/jobs/results", "job_results", 200, 500),
-    ):
-        router.add_api_route(path, _cursor_reader(store, default_limit, max_limit), methods=["GET"])
 
+def _add_job_routes(router: APIRouter) -> None:
     @router.post("/jobs/enqueue")
     async def enqueue_job(state: State, body: JobEnqueue):
         payload = finite_json(body.payload) if body.payload is not None else {}
@@ -171,8 +180,6 @@ def _router() -> APIRouter:
         stored = await state.record_job_result(blank_to_none(body.run_id), job_id.strip(), body.status,
                                                result, body.error)
         return {"status": "ok"} if stored else {"status": "ok", "duplicate": True}
-
-    return router
 
 
 def _cursor_reader(store: str, default_limit: int, max_limit: int):
