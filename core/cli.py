@@ -1,6 +1,7 @@
 """What every command-line entry point shares: a reader that goes away (`... | head -1`) ends the command
 quietly, with the status a shell reports for a tool stopped by SIGPIPE, instead of a BrokenPipeError traceback;
-a usage error is one line, not argparse's usage block; ports and URLs are checked as they are parsed.
+a usage error is one line, not argparse's usage block; ports and URLs are checked as they are parsed; a file
+argument may be `-` for standard input.
 
     if __name__ == "__main__":
         sys.exit(run_main(main))
@@ -51,6 +52,14 @@ def http_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
     return text
+
+
+def read_file_argument(path: str) -> str:
+    """The text of a file argument, where `-` means standard input (raises OSError)."""
+    if path == "-":
+        return sys.stdin.read()
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
 
 
 class OneLineParser(argparse.ArgumentParser):

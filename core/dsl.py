@@ -17,7 +17,7 @@ import struct
 import sys
 from typing import NamedTuple, Sequence
 
-from core.cli import OneLineParser, run_main
+from core.cli import OneLineParser, read_file_argument, run_main
 from core.program import (
     DEFAULT_MATRICES,
     DEFAULT_SCALARS,
@@ -525,13 +525,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _read_text(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    with open(path, encoding="utf-8") as handle:
-        return handle.read()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = OneLineParser(prog="python -m core.dsl", description="Tools for the program DSL.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -541,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--json", action="store_true", help="print the issues as a JSON list")
     args = parser.parse_args(argv)
     try:
-        text = _read_text(args.file)
+        text = read_file_argument(args.file)
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
         return 2

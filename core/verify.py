@@ -17,7 +17,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
-from core.cli import OneLineParser, run_main
+from core.cli import OneLineParser, read_file_argument, run_main
 from core.datasets import DatasetUnavailable
 from core.hyperparams import LARGE_SUITE_MODES, ValidatorHyperparams, as_int, validator_hyperparams
 from core.scoring import median_score, score_to_json
@@ -268,13 +268,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_dsl(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    with open(path, encoding="utf-8") as handle:
-        return handle.read()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.task_count is not None and args.task_count < 1:
@@ -287,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
-        dsl = _read_dsl(args.file)
+        dsl = read_file_argument(args.file)
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
