@@ -382,6 +382,8 @@ class BitsotaApp(App):
         address = self.session.wallet.address if self.session.wallet else None
         mode = "TEST" if self.session.config.test_mode else "LIVE"
         connection = "Connected" if snap.connected else "Disconnected"
+        if snap.relay_reachable is False and not self.session.shows_pool:
+            connection += " │ [b]Relay unreachable[/b]"
         run = f"Running {runtime_text(clock.now() - snap.started_at)}" if snap.running and snap.started_at else "Idle"
         self.query_one("#header-bar", Static).update(
             f" [b]bitsota[/b] │ wallet {short_address(address)} │ [reverse] {mode} [/reverse] │ {connection} │ {run}")

@@ -16,8 +16,11 @@ from textual.widgets import Button, DataTable, TabbedContent, Tabs
 from sidecar.client import SidecarClient
 from tests.tui.conftest import offline_env
 from tests.tui.support import alice_wallet, log_text, make_app, until
+from tui import cli
 from tui.logic import clock
 from tui.logic.state_file import TuiState, load_state, save_state
+from tui.services.configure import session_config
+from tui.services.session import MiningSession
 from tui.widgets.candidates_table import CandidatesTable
 from tui.widgets.controls import MiningControls
 from tui.widgets.modals import ColdkeyModal, DatasetModal, InviteModal, MessageModal, NewHotkeyModal, QuitModal
@@ -139,6 +142,7 @@ async def test_auto_start_from_the_environment_runs_and_stops_a_real_miner(home,
         assert (app.session.task_type, app.session.workers) == ("scalar_linear", 2)
         miner = app.session.miner_child
         assert load_state().miner_pid == miner.pid
+        assert (home / ".bitsota" / "problem_config.json").is_file()  # a fresh direct run writes the default
         await until(pilot, lambda: "[coord] start task=scalar_linear" in log_text(app), timeout=30, what="miner log")
         assert str(app.query_one("#start-stop", Button).label) == "Stop Mining"
         await pilot.press("s")
@@ -176,6 +180,27 @@ async def test_reattach_from_state_file_and_ctrl_q_stops_it(home, relay_server, 
     finally:
         if miner.poll() is None:
             os.killpg(miner.pid, signal.SIGKILL)
+
+
+def test_reattaching_a_local_run_without_the_flag_writes_nothing_and_keeps_the_local_cooldown(
+        home, sidecar_server):
+    with SidecarClient(sidecar_server.url) as sidecar:
+        run_id = sidecar.start_run(meta={"task_type": "scalar_linear", "workers": 1, "local": True})
+    miner = _sleeper()
+    save_state(TuiState(sidecar_url=sidecar_server.url, miner_pid=miner.pid, miner_pgid=miner.pid, run_id=run_id,
+                        local=True, test_mode=True, cooldown_started_at_s=clock.now()))
+    config, _ = session_config(cli.parse_args(["--sidecar-port", sidecar_server.url.rsplit(":", 1)[1]]))
+    assert config.cooldown_s == 60.0
+    session = MiningSession(config)
+    try:
+        assert session.reattach()
+        assert session.config.local and session.config.cooldown_s == session.book.cooldown_s == 10.0
+        assert 0 < session.book.cooldown_left(clock.now()) <= 10.0
+        assert not (home / ".bitsota" / "problem_config.json").exists()
+        assert "--feature-dim" in session._miner_argv()  # a later Start uses the quick profile, not a default file
+    finally:
+        os.killpg(miner.pid, signal.SIGKILL)
+        miner.wait(10)
 
 
 async def test_quit_modal_cancel_then_stop_and_quit(home, relay_server, sidecar_server):

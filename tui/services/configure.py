@@ -9,34 +9,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.config import find_problem_config
+from tui.logic import problem_config
 from tui.logic import settings as gui_settings
-from tui.logic.files import bitsota_home, write_json_atomic
-from tui.services.local_stack import apply_local_environment
+from tui.services.local_stack import LOCAL_COOLDOWN_S, LOCAL_SOTA_REFRESH_S, apply_local_environment
 from tui.services.session import SessionConfig
-
-LOCAL_COOLDOWN_S = 10.0
-LOCAL_SOTA_REFRESH_S = 5.0
-DEFAULT_PROBLEM_CONFIG = {
-    "mining": {"engine": "baseline", "checkpoint_generations": 1000, "miner_task_count": 10,
-               "validator_task_count": None, "validate_every": 1000, "fec_cache_size": 0,
-               "engine_params": {"pop_size": 100, "tournament_size": 10, "mutation_prob": 0.9}},
-    "args": {"task_type": "cifar10_binary", "workers": 1, "iterations": 0, "seed": None, "feature_dim": 16,
-             "train_examples": None, "val_examples": None, "setup_max_ops": 7, "predict_max_ops": 11,
-             "learn_max_ops": 23, "scalar_regs": 5, "vector_regs": 9, "matrix_regs": 2, "vector_dim": None,
-             "log_every": 1000, "population_snapshot_every": 0, "migration_iters": 0, "verbose": False},
-    "env": {"MINER_SUBMISSION_COOLDOWN_SECONDS": "60"},
-}
 
 
 def problem_config_path(args: argparse.Namespace, settings: gui_settings.GuiSettings) -> Path | None:
-    """The §3.3 lookup; outside --local a missing config is written from the shipped default."""
+    """The §3.3 lookup; outside --local a missing config means the default location, which the session fills
+    with the shipped default when it starts a fresh run (never on start-up, so re-attaching writes nothing)."""
     found = find_problem_config(args.problem_config, {"problem_config_path": settings.problem_config_path})
     if found is not None or args.local:
         return found
-    target = bitsota_home() / "problem_config.json"
-    if not target.exists():
-        write_json_atomic(target, DEFAULT_PROBLEM_CONFIG)
-    return target
+    return problem_config.default_path()
 
 
 def cooldown_seconds(settings: gui_settings.GuiSettings, explicit: dict, env: dict[str, str], local: bool) -> float:
@@ -68,6 +53,7 @@ def session_config(args: argparse.Namespace, env: dict[str, str] | None = None) 
         pool_url=(args.pool_url or settings.pool_endpoint).rstrip("/"), sidecar_host=host, sidecar_port=port,
         problem_config=problem_config_path(args, settings), local=args.local, keep_running=keep, env=env,
         cooldown_s=cooldown_seconds(settings, explicit, env, args.local),
+        local_cooldown_s=cooldown_seconds(settings, explicit, env, True),
         sota_refresh_s=LOCAL_SOTA_REFRESH_S if args.local else 30.0,
         update_manifest_url=settings.update_manifest_url if "update_manifest_url" in explicit else None)
     return config, warnings

@@ -20,6 +20,8 @@ RELAY_START_DEADLINE_S = 30.0
 LOCAL_ENV_DEFAULTS = {"VALIDATOR_TASK_COUNT": "8"}
 RELAY_ENV_DEFAULTS = {"SOTA_CONSENSUS_VOTES": "1", "SOTA_ALIGNMENT_MOD": "1"}
 VALIDATOR_POLL_S = 5
+LOCAL_COOLDOWN_S = 10.0  # submission cooldown of a --local run unless configured
+LOCAL_SOTA_REFRESH_S = 5.0
 
 
 class LocalStackError(RuntimeError):

@@ -25,6 +25,7 @@ from core.hyperparams import validator_hyperparams
 from sidecar.client import SidecarClient, SidecarError
 from tui.logic import clock
 from tui.logic import population_state as populations
+from tui.logic import problem_config
 from tui.logic.files import bitsota_home, logs_dir, read_json_object, write_json_atomic
 from tui.logic.history import SeriesHistory
 from tui.logic.log_lines import page_lines
@@ -34,7 +35,8 @@ from tui.logic.submission import (BETTER_PENDING, REPLACED_PENDING, Decision, Su
                                   format_threshold, submission_body, threshold, verified_score)
 from tui.logic.wallets import WalletEntry
 from tui.services import processes, relay_calls
-from tui.services.local_stack import LocalServices, apply_local_environment
+from tui.services.local_stack import (LOCAL_COOLDOWN_S, LOCAL_SOTA_REFRESH_S, LocalServices,
+                                      apply_local_environment)
 from tui.services.pool_mode import PoolMode, pool_problem, pool_sota
 from tui.services.processes import Child
 from tui.services.sidecar_service import SidecarStartError, ensure_sidecar
@@ -63,6 +65,7 @@ class SessionConfig:
     keep_running: bool = False
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cooldown_s: float = 60.0
+    local_cooldown_s: float = LOCAL_COOLDOWN_S  # the cooldown a re-attached `--local` run goes back to
     sota_refresh_s: float = 30.0
     pool_worker_mode: str = "real"  # `--mode` of the pool worker (tests use `mock`)
     update_manifest_url: str | None = None  # None: the relay's /version.json
@@ -118,6 +121,7 @@ class Snapshot:
     cooldown_left: float
     pending: dict | None
     history: dict[str, list]
+    relay_reachable: bool | None = None  # None until the first relay call of this session
 
 
 def suite_settings() -> SuiteSettings:
@@ -148,6 +152,7 @@ class MiningSession:
         self.state: dict = {}
         self.selected_task_type: str | None = None  # the controls' choice, for the SOTA shown while idle
         self.global_sota: float | None = None
+        self.relay_reachable: bool | None = None
         self.pool_sota: float | None = None
         self.pool_mode_name = "task"  # Task or Lease coordinator of the pool run
         self.pool_mode: PoolMode | None = None
@@ -190,7 +195,7 @@ class MiningSession:
             dict(self.state), shown_global, self.book.local_sota(self.state.get("local_sota")),
             self.state.get("best_candidate_score"), max(engine) if engine else None,
             self.book.cooldown_left(now), self.book.pending,
-            {name: series.values() for name, series in self.history.items()})
+            {name: series.values() for name, series in self.history.items()}, self.relay_reachable)
 
     @property
     def shows_pool(self) -> bool:
@@ -286,6 +291,8 @@ class MiningSession:
         return None
 
     def _launch(self, task_type: str, workers: int) -> None:
+        if task_type != "pool" and not self.config.local:
+            problem_config.write_default_if_missing(self.config.problem_config)
         self._ensure_sidecar()
         self.run_id = str(uuid.uuid4())
         meta = {"task_type": task_type, "workers": workers, "client": "bitsota-tui",
@@ -398,7 +405,10 @@ class MiningSession:
                 self.pool_sota = pool_sota(self.config.pool_url, pool_problem(self.task_type))
             else:
                 self.global_sota = relay_calls.sota_threshold(self.config.relay_url)
+                self._relay_seen(True)
         except Exception as exc:
+            if not pool:
+                self._relay_seen(False, str(exc))
             if now - self._last_sota_error >= 60:
                 self._last_sota_error = now
                 self.log(f"[warning] {'pool ' if pool else ''}SOTA refresh failed: {exc}")
@@ -408,6 +418,15 @@ class MiningSession:
                 sidecar.set_global_sota(self.global_sota, run_id=self.run_id)
             except (httpx.HTTPError, SidecarError):
                 pass
+
+    def _relay_seen(self, reachable: bool, error: str = "") -> None:
+        """Log when the relay goes away or comes back; mining and candidates carry on either way."""
+        if reachable and self.relay_reachable is False:
+            self.log(f"Relay reachable again at {self.config.relay_url}")
+        elif not reachable and self.relay_reachable is not False:
+            self.log(f"[warning] relay unreachable at {self.config.relay_url} ({error or 'no answer'}); "
+                     "mining goes on, candidates stay in the table")
+        self.relay_reachable = reachable
 
     # ------------------------------------------------------------------ poll (§6)
     def poll(self) -> None:
@@ -592,6 +611,7 @@ class MiningSession:
                 (f" detail={result.detail}" if result.detail else "")
         self.log(f"[submit] status={result.status} score={score:.6f}{extra}")
         self._set_status(row, result.status, result.detail or "")
+        self._relay_seen(result.status != "failed", result.detail or "")
         if result.status == "submitted":
             self.book.record_success(row.candidate, clock.now())
         try:
@@ -739,11 +759,17 @@ class MiningSession:
         self.workers = saved.workers or meta.get("workers")
         self.selected_task_type = self.task_type or self.selected_task_type
         if (saved.local or meta.get("local")) and not self.config.local:
-            self.config.local = True
-            for env in (self.config.env, os.environ):
-                apply_local_environment(env)
+            self._use_local_mode()
         if (saved.test_mode or meta.get("test_mode")) and not self.config.settings.test_mode:
             self.config.settings = replace(self.config.settings, test_mode=True)
+
+    def _use_local_mode(self) -> None:
+        """The `--local` environment, cooldown and SOTA refresh for a `--local` run re-attached without the flag."""
+        self.config.local = True
+        for env in (self.config.env, os.environ):
+            apply_local_environment(env)
+        self.config.cooldown_s = self.book.cooldown_s = self.config.local_cooldown_s
+        self.config.sota_refresh_s = LOCAL_SOTA_REFRESH_S
 
     def _reattach_services(self, saved: TuiState) -> None:
         records = {s.name: s for s in saved.services if pid_alive(s.pid)}
