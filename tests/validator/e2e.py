@@ -31,31 +31,24 @@ def submit(relay_url: str, miner, algorithm_result: dict, score: float) -> httpx
     return httpx.post(f"{relay_url}/submit_solution", json=body, headers=signing.signed_headers(miner, "miner"), timeout=10)
 
 
-class Validator:
-    """A `python -m validator.local_validator` subprocess with its own hotkey, log and metrics file."""
+def jsonl_records(path: Path, event: str | None = None) -> list[dict]:
+    """The objects of a JSONL file (none while it does not exist), optionally only the records of one event."""
+    if not path.exists():
+        return []
+    parsed = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in parsed if event is None or r["event"] == event]
 
-    def __init__(self, tmp_path: Path, name: str, relay_url: str, *flags: str, env: dict | None = None) -> None:
-        self.dir = tmp_path / name
-        self.dir.mkdir()
-        self.keypair = signing.create_test_hotkey(name, "hot", self.dir / "wallets", uri=f"//{name}")
-        self.metrics_path = self.dir / "metrics.log"
-        self.log_path = self.dir / "validator.log"
-        self.args = [sys.executable, "-m", "validator.local_validator", "--relay-url", relay_url,
-                     "--wallet-name", name, "--wallet-hotkey", "hot", "--wallet-path", str(self.dir / "wallets"),
-                     "--metrics-log", str(self.metrics_path), "--poll-interval", "0.5", "--stats-interval", "0",
-                     "--relay-client-log-level", "ERROR", *flags]
-        self.env = {**os.environ, **VALIDATOR_ENV, **(env or {})}
-        self.process: subprocess.Popen | None = None
 
-    def run_once(self) -> subprocess.CompletedProcess:
-        proc = subprocess.run([*self.args, "--once"], env=self.env, capture_output=True, text=True, timeout=120)
-        self.log_path.write_text(proc.stderr)
-        return proc
+class ValidatorProcess:
+    """A validator subprocess writing its output to `log_path`; SIGTERM stops it cleanly."""
 
-    def start(self) -> Validator:
+    log_path: Path
+    metrics_path: Path
+    process: subprocess.Popen | None = None
+
+    def _spawn(self, args: list[str], env: dict, cwd: Path | None = None) -> None:
         self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(self.args, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
-        return self
+        self.process = subprocess.Popen(args, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
 
     def terminate(self) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -73,7 +66,64 @@ class Validator:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
     def records(self, event: str | None = None) -> list[dict]:
-        if not self.metrics_path.exists():
-            return []
-        parsed = [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line.strip()]
-        return [r for r in parsed if event is None or r["event"] == event]
+        return jsonl_records(self.metrics_path, event)
+
+
+class Validator(ValidatorProcess):
+    """A `python -m validator.local_validator` subprocess with its own hotkey, log and metrics file."""
+
+    def __init__(self, tmp_path: Path, name: str, relay_url: str, *flags: str, env: dict | None = None) -> None:
+        self.dir = tmp_path / name
+        self.dir.mkdir()
+        self.keypair = signing.create_test_hotkey(name, "hot", self.dir / "wallets", uri=f"//{name}")
+        self.metrics_path = self.dir / "metrics.log"
+        self.log_path = self.dir / "validator.log"
+        self.args = [sys.executable, "-m", "validator.local_validator", "--relay-url", relay_url,
+                     "--wallet-name", name, "--wallet-hotkey", "hot", "--wallet-path", str(self.dir / "wallets"),
+                     "--metrics-log", str(self.metrics_path), "--poll-interval", "0.5", "--stats-interval", "0",
+                     "--relay-client-log-level", "ERROR", *flags]
+        self.env = {**os.environ, **VALIDATOR_ENV, **(env or {})}
+
+    def run_once(self) -> subprocess.CompletedProcess:
+        proc = subprocess.run([*self.args, "--once"], env=self.env, capture_output=True, text=True, timeout=120)
+        self.log_path.write_text(proc.stderr)
+        return proc
+
+    def start(self) -> Validator:
+        self._spawn(self.args, self.env)
+        return self
+
+
+FAKE_CHAIN_DIR = Path(__file__).parent / "fake_chain"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ValidatorNode(ValidatorProcess):
+    """A `python -m validator.node -c <yaml>` subprocess on the fake chain of tests/validator/fake_chain.
+
+    The metagraph is `hotkeys` in uid order; the node's own hotkey (`//<name>`) must be among them to pass the
+    rate-limit gate. `config` is written as the node's YAML config; set_weights calls land in `calls()`.
+    """
+
+    def __init__(self, tmp_path: Path, name: str, hotkeys: list[str], config: dict) -> None:
+        import yaml
+
+        self.dir = tmp_path / name
+        self.dir.mkdir()
+        self.keypair = signing.create_test_hotkey(name, "hot", self.dir / "wallets", uri=f"//{name}")
+        self.config_path = self.dir / "validator_config.yaml"
+        self.config_path.write_text(yaml.safe_dump(
+            {"wallet_name": name, "wallet_hotkey": "hot", "path": str(self.dir / "wallets"), **config}))
+        self.calls_path = self.dir / "set_weights.jsonl"
+        self.log_path = self.dir / "node.log"
+        self.metrics_path = self.dir / "validator_node_metrics.log"    # the node writes it in its working directory
+        python_path = os.pathsep.join(filter(None, [str(FAKE_CHAIN_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        self.env = {**os.environ, **VALIDATOR_ENV, "PYTHONPATH": python_path,
+                    "FAKE_BITTENSOR_HOTKEYS": ",".join(hotkeys), "FAKE_BITTENSOR_CALLS": str(self.calls_path)}
+
+    def start(self) -> ValidatorNode:
+        self._spawn([sys.executable, "-m", "validator.node", "-c", str(self.config_path)], self.env, cwd=self.dir)
+        return self
+
+    def calls(self) -> list[dict]:
+        return jsonl_records(self.calls_path)
