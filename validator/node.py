@@ -41,8 +41,8 @@ class NodeBatchProcessor(BatchProcessor):
         self.gates.retry_held(self.fetch_threshold, super()._vote)
         return super().poll_once()
 
-    def _vote(self, best: Candidate, threshold: float) -> None:
-        self.gates.offer(best, threshold, super()._vote)
+    def _vote(self, best: Candidate, threshold: float) -> bool:
+        return self.gates.offer(best, threshold, super()._vote)
 
     def _finalized(self, hotkey: str, old_sota: float, new_sota: float) -> None:
         if self.metrics:

@@ -6,12 +6,12 @@
 - `utc_times`: at most one accepted vote per scheduled "HH:MM" UTC time of day: a vote is allowed once a
   scheduled time has passed since the node started and since its last accepted vote.
 A vote the schedule holds back is kept (a higher score replaces it) and retried at each relay poll. When it is
-retried it is dropped if it no longer beats the relay threshold or the local best; a sent vote with a score
-at least as high drops it too.
+retried it is dropped if it no longer beats the relay threshold; a sent vote with a score at least as high
+drops it too.
 
-`submission_threshold.mode: local_best`: the node remembers the best score it has seen above the threshold
-(batch bests, held and sent votes) and does not vote for a candidate below it. `sota_only` (the default)
-adds no gate.
+`submission_threshold.mode: local_best`: the node remembers the highest of its batch bests above the threshold
+(voted or held) and does not vote for a candidate below it; an equal score passes. `sota_only` (the
+default) adds no gate.
 """
 
 from __future__ import annotations
@@ -78,15 +78,15 @@ class VoteGates:
         self.local_best: float | None = None
         self.held: Candidate | None = None
 
-    def offer(self, candidate: Candidate, threshold: float, vote: Vote) -> None:
-        """A batch's best above the threshold."""
+    def offer(self, candidate: Candidate, threshold: float, vote: Vote) -> bool:
+        """A batch's best above the threshold; True when a vote for it was sent and accepted."""
         self._note(candidate.score)
         if self._below_local_best(candidate):
-            return
+            return False
         if not self.schedule.allows():
             self._hold(candidate)
-            return
-        self._send(candidate, threshold, vote)
+            return False
+        return self._send(candidate, threshold, vote)
 
     def retry_held(self, fetch_threshold: Callable[[], float], vote: Vote) -> None:
         """Send the held vote once the schedule allows it, or drop it when it no longer qualifies."""
@@ -97,18 +97,16 @@ class VoteGates:
         if held.score <= threshold:
             logger.info("Dropping the held vote (score %s): not above the SOTA threshold %s", held.score, threshold)
             self.held = None
-        elif self._below_local_best(held):
-            self.held = None
         else:
             self._send(held, threshold, vote)
 
-    def _send(self, candidate: Candidate, threshold: float, vote: Vote) -> None:
+    def _send(self, candidate: Candidate, threshold: float, vote: Vote) -> bool:
         if not vote(candidate, threshold):
-            return
+            return False
         self.schedule.record_vote()
-        self._note(candidate.score)
         if self.held is not None and self.held.score <= candidate.score:
             self.held = None
+        return True
 
     def _hold(self, candidate: Candidate) -> None:
         if self.held is None or candidate.score > self.held.score:
