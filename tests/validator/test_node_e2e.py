@@ -51,6 +51,14 @@ def node_config(relay_url: str) -> dict:
     }
 
 
+def wait_for_node(node: ValidatorNode, condition, what: str) -> None:
+    """wait_for, with the node's log at the moment of failure in the message."""
+    try:
+        wait_for(condition, timeout=60, what=what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nnode log:\n{node.log()}") from None
+
+
 def split(call: dict) -> tuple[list[int], list[int]]:
     return call["uids"], call["weights"]
 
@@ -61,12 +69,11 @@ def test_node_scores_votes_and_sets_the_winner_burn_split_after_finalization(rel
     nodes.append(node.start())
 
     # No SOTA event yet: all weight to the burn hotkey.
-    wait_for(lambda: node.calls(), timeout=60, what=f"burn-only weights\n{node.log()}")
+    wait_for_node(node, node.calls, "the first weights")
     assert split(node.calls()[0]) == BURN_ONLY
 
     assert submit(relay.url, ALICE, algorithm(SGD_DSL), SGD_D4_SCORE).status_code == 200
-    wait_for(lambda: BURN_AND_WINNER in map(split, node.calls()), timeout=60,
-             what=f"burn/winner split weights\n{node.log()}")
+    wait_for_node(node, lambda: BURN_AND_WINNER in map(split, node.calls()), "the burn/winner split")
     assert relay.sota_threshold() == SGD_D4_SCORE          # the node's own score, voted and finalized
     assert relay.public_events()["total"] == 1
 
