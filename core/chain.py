@@ -2,7 +2,8 @@
 
 `bittensor` is an optional extra (`pip install 'bitsota[chain]'`), imported lazily inside the functions so
 that everything else works without it. Tests replace the chain by putting a fake `bittensor` module in
-`sys.modules`.
+`sys.modules`, or, for a whole process, a fake `bittensor` package first on PYTHONPATH
+(tests/validator/fake_chain).
 """
 
 from __future__ import annotations
