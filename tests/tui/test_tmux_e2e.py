@@ -91,9 +91,9 @@ def recorded_pids(home: Path) -> list[int]:
 
 def start_mining(tmux: Tmux, extra: str = "") -> None:
     tmux.run(f"{TUI} --local {extra}")
-    tmux.wait_for_text("Welcome to bitsota-tui", timeout=30)
+    tmux.wait_for_text("Welcome to bitsota-tui", timeout=60)
     tmux.keys("Escape")
-    tmux.wait_for_text(r"Wallet loaded: bitsota-local/miner", timeout=30)
+    tmux.wait_for_text(r"Wallet loaded: bitsota-local/miner", timeout=60)
     tmux.keys("s")
     tmux.wait_for_text(r"Running \d+h", timeout=30)
 
@@ -128,10 +128,10 @@ def test_terminal_gone_ends_the_tui_and_stops_its_children(tmux_home):
     home, open_session = tmux_home
     tmux = open_session()
     start_mining(tmux)
-    wait_for(lambda: len(recorded_pids(home)) >= 4, timeout=30, what="state file with the children")
+    wait_for(lambda: len(recorded_pids(home)) >= 4, timeout=90, what="state file with the children")
     pids, tui = recorded_pids(home), tui_pid(home)
     tmux.kill_server()
-    wait_for(lambda: all_dead(pids + [tui]), timeout=30, what="the TUI and its children gone with the terminal")
+    wait_for(lambda: all_dead(pids + [tui]), timeout=60, what="the TUI and its children gone with the terminal")
     assert not (home / ".bitsota" / "tui_state.json").exists()  # the quit path ran, not a hard exit
 
 
@@ -139,7 +139,7 @@ def test_keep_running_reattach_sigterm_and_stop(tmux_home):
     home, open_session = tmux_home
     tmux = open_session()
     start_mining(tmux, "--keep-running")
-    wait_for(lambda: len(recorded_pids(home)) >= 4, timeout=30, what="state file with the children")
+    wait_for(lambda: len(recorded_pids(home)) >= 4, timeout=90, what="state file with the children")
     pids = recorded_pids(home)
     tmux.keys("q")
     tmux.wait_for_text("Mining continues in the background", timeout=30)

@@ -81,7 +81,7 @@ def _wait_gone(child: Child, timeout: float) -> bool:
         if not child.alive() and not _group_alive(child.pgid):
             return True
         time.sleep(0.05)
-    return not child.alive()
+    return not child.alive() and not _group_alive(child.pgid)
 
 
 def _group_alive(pgid: int) -> bool:
