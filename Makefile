@@ -11,7 +11,7 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml setup.py $(VENV)/bin/python
+$(STAMP): pyproject.toml setup.py core/_fastexec.c $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[dev,postgres]'
 	touch $(STAMP)
 
