@@ -21,10 +21,13 @@ FROZEN_NOW = 1_750_000_000.0
 LINGER_S = 10.0  # how long a stopped process may take to go (children watch their parent every 2 s)
 
 
-def _left_behind(path: Path) -> dict[int, str]:
-    """Processes naming `path` (HOME, database, wallet path…) or still our children, once LINGER_S is over."""
+def _left_behind(path: Path, earlier_children: set[int]) -> dict[int, str]:
+    """Processes naming `path` (HOME, database, wallet path…) or new children of ours, once LINGER_S is over.
+    Children that were there before (pytest's own multiprocessing resource tracker, started by an earlier
+    package's tests, lives for the whole session) are not the test's."""
     def survivors() -> dict[int, str]:
-        return {**processes_mentioning(path), **live_children()}
+        new_children = {pid: cmd for pid, cmd in live_children().items() if pid not in earlier_children}
+        return {**processes_mentioning(path), **new_children}
 
     try:
         wait_for(lambda: not survivors(), timeout=LINGER_S, interval=0.1)
@@ -33,8 +36,8 @@ def _left_behind(path: Path) -> dict[int, str]:
     return {}
 
 
-def _fail_if_left(path: Path, scope: str) -> None:
-    leaked = _left_behind(path)
+def _fail_if_left(path: Path, scope: str, earlier_children: set[int]) -> None:
+    leaked = _left_behind(path, earlier_children)
     if leaked:
         kill_all(leaked)
         pytest.fail(f"{scope} left processes running (killed now):\n" +
@@ -43,15 +46,17 @@ def _fail_if_left(path: Path, scope: str) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def no_processes_outlive_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    earlier_children = set(live_children())
     yield
-    _fail_if_left(tmp_path_factory.getbasetemp(), "the TUI tests")
+    _fail_if_left(tmp_path_factory.getbasetemp(), "the TUI tests", earlier_children)
 
 
 @pytest.fixture(autouse=True)
 def no_processes_outlive_the_test(tmp_path: Path) -> Iterator[None]:
     """Every process a test starts carries its tmp_path (HOME, --database-url, tmux -c) or is its child."""
+    earlier_children = set(live_children())
     yield
-    _fail_if_left(tmp_path, "this test")
+    _fail_if_left(tmp_path, "this test", earlier_children)
 
 
 @pytest.fixture
