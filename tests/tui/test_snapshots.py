@@ -11,13 +11,14 @@ import pytest
 from textual.widgets import Input
 
 from tests.tui.conftest import FROZEN_NOW
-from tests.tui.support import alice_wallet, make_app
+from tests.tui.support import alice_wallet, log_text, make_app, until
 from tui.logic import clock
 from tui.logic.wallets import read_entry
 from tui.services.local_stack import LocalServices
 from tui.services.processes import Child
 from tui.services.session import CandidateRow
 from tui.widgets import modals
+from tui.widgets.controls import SCALAR_NOTICE
 from tui.screens.help import HelpScreen
 
 DSL = "# setup\ns1 = 0.5\n# predict\ns0 = s1\n# learn\ns2 = s0\n"
@@ -64,14 +65,27 @@ def seeded_app(home):
     clock.set_source(None)
 
 
+async def _logs_settled(pilot) -> None:
+    """Wait until the mount-time lines are in the log pane. The task Select's initial change reaches the app as
+    a chain of messages that logs the scalar notice, and the pane writes lines on a 200 ms timer: on a loaded
+    machine either can land after the screenshot. `log_text` writes the buffered lines at once."""
+    await until(pilot, lambda: SCALAR_NOTICE in log_text(pilot.app), what="the scalar notice in the logs")
+
+
 async def _no_blink(pilot) -> None:
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
     await pilot.pause()
 
 
+async def _settled(pilot) -> None:
+    await _logs_settled(pilot)
+    await _no_blink(pilot)
+
+
 def _pushing(screen_factory):
     async def run_before(pilot) -> None:
+        await _logs_settled(pilot)
         await pilot.app.push_screen(screen_factory())
         await pilot.pause()
         await _no_blink(pilot)
@@ -80,7 +94,7 @@ def _pushing(screen_factory):
 
 @pytest.mark.parametrize("size", [(60, 16), (80, 24), (120, 34), (200, 50)])
 def test_mining_tab(snap_compare, seeded_app, size):
-    assert snap_compare(seeded_app, terminal_size=size, run_before=_no_blink)
+    assert snap_compare(seeded_app, terminal_size=size, run_before=_settled)
 
 
 @pytest.mark.parametrize("key, tab", [("2", "candidates"), ("3", "pool"), ("4", "wallet"), ("5", "services")])
@@ -93,6 +107,7 @@ def test_other_tabs(snap_compare, seeded_app, home, key, tab):
         pilot.app.rescan_wallets()
         pilot.app.query_one("#tabs").show_tab("services")
         pilot.app.refresh_panels()
+        await _logs_settled(pilot)
         await pilot.press(key)
         await pilot.pause()
 
