@@ -78,13 +78,13 @@ def _slow_pool(delay_s: float) -> tuple[FastAPI, list]:
 
 
 async def test_polls_never_overlap_with_a_slow_server():
-    app, spans = _slow_pool(delay_s=0.3)  # slow, yet inside the 0.375 s request timeout of a 0.5 s interval
+    app, spans = _slow_pool(delay_s=0.3)  # slower than the 0.05 s `r` presses, well inside the 1.5 s request timeout
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     await asyncio.to_thread(wait_for, lambda: server.started, timeout=10, what="slow server")
-    monitor_app = PoolMonitorApp(f"http://127.0.0.1:{port}", interval_s=0.5, theme="ansi")
+    monitor_app = PoolMonitorApp(f"http://127.0.0.1:{port}", interval_s=2.0, theme="ansi")
     try:
         async with monitor_app.run_test() as pilot:
             deadline = time.monotonic() + 10
