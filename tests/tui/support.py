@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 from typing import Callable
@@ -53,7 +52,3 @@ def log_text(app: BitsotaApp) -> str:
     pane = app.query_one(LogPane)
     pane.flush()
     return "\n".join(pane.lines)
-
-
-async def settle(seconds: float = 0.1) -> None:
-    await asyncio.sleep(seconds)
