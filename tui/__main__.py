@@ -4,9 +4,10 @@ import sys
 
 
 def main(argv=None) -> int:
+    from core.cli import run_main
     from tui.app import main as app_main
 
-    return app_main(argv)
+    return run_main(app_main, argv)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Sequence
 
+from core import __version__ as VERSION
+from core.cli import OneLineParser, http_url
+
 TASK_TYPES = ("cifar10_binary", "mnist_binary", "scalar_linear", "pool")
-VERSION = "0.1.0"
-
-
-class OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _workers(text: str) -> int:
@@ -38,8 +35,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--json", action="store_true", help="with --status: machine-readable output")
     p.add_argument("--config", help="gui config file")
     p.add_argument("--problem-config", help="problem config file")
-    p.add_argument("--relay-url", help="override relay_endpoint")
-    p.add_argument("--pool-url", help="override pool_endpoint")
+    p.add_argument("--relay-url", type=http_url, help="override relay_endpoint")
+    p.add_argument("--pool-url", type=http_url, help="override pool_endpoint")
     p.add_argument("--sidecar-host", help="override BITSOTA_SIDECAR_HOST")
     p.add_argument("--sidecar-port", type=_port, help="override BITSOTA_SIDECAR_PORT")
     p.add_argument("--wallet", help="preselect a wallet")
