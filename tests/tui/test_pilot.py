@@ -68,19 +68,16 @@ async def test_coldkey_then_invite_modal_on_a_live_relay(home, live_relay_server
         assert not app.session.running
 
 
-async def test_missing_dataset_opens_the_dataset_modal(home, relay_server, sidecar_server, tmp_path):
+async def test_missing_dataset_opens_the_dataset_modal(home, relay_server, sidecar_server, tmp_path, monkeypatch):
     alice_wallet(home)
     env = {**offline_env(), "BITSOTA_DATA_DIR": str(tmp_path / "empty-data")}
     app = make_app(flags(relay_server, sidecar_server, "--wallet", "alice", "--task-type", "cifar10_binary"),
                    env=env, test_mode=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.session.keypair is not None, what="wallet loaded")
-        os.environ["BITSOTA_DATA_DIR"] = env["BITSOTA_DATA_DIR"]
-        try:
-            await pilot.press("s")
-            await until(pilot, lambda: isinstance(app.screen, DatasetModal), timeout=60, what="dataset modal")
-        finally:
-            del os.environ["BITSOTA_DATA_DIR"]
+        monkeypatch.setenv("BITSOTA_DATA_DIR", env["BITSOTA_DATA_DIR"])
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, DatasetModal), timeout=60, what="dataset modal")
         assert "Coldkey address sent to relay successfully" in log_text(app)
         await until(pilot, lambda: app.screen.query("#cancel"), what="modal composed")
         assert "cifar10" in app.screen.query_one("#dataset-error").text
