@@ -16,7 +16,7 @@ from core import signing
 from core.cli import OneLineParser, http_url, run_main
 from validator.batch import BatchProcessor
 from validator.metrics import MetricsLogger
-from validator.relay_client import RelayClient
+from validator.relay_calls import ValidatorRelay
 
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 # The relay client's level covers the HTTP library under it, which would log one INFO line per request.
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = MetricsLogger(args.metrics_log) if args.metrics_log else None
     if metrics:
         metrics.session_start()
-    client = RelayClient(args.relay_url, hotkey)
+    client = ValidatorRelay(args.relay_url, hotkey)
     processor = BatchProcessor(client=client, verify=verify_solution_quality,
                                seen_block=seen_block_function(args.seen_block_mode, args.seen_block),
                                limit=max(1, args.limit), task_id=args.task_id or None,
