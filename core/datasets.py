@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from core.cli import OneLineParser, run_main
+from core.errors import BitsotaError
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,11 @@ DATASETS = ("cifar10", "mnist")
 NPZ_PATHS = {"cifar10": "cifar10/cifar10_small.npz", "mnist": "mnist/mnist01.npz"}
 
 
-class DatasetUnavailable(RuntimeError):
+class DatasetUnavailable(BitsotaError, RuntimeError):
     """A data set is neither cached nor obtainable; the message is shown to people verbatim."""
 
 
-class ArffError(ValueError):
+class ArffError(BitsotaError, ValueError):
     """The ARFF file cannot be parsed into features and class labels."""
 
 

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 from core import signing
 from core.cli import OneLineParser, http_url, run_main
+from core.errors import BitsotaError
 from validator.batch import BatchProcessor
 from validator.metrics import MetricsLogger
 from validator.relay_calls import ValidatorRelay
@@ -30,7 +31,7 @@ class StopRequested(BaseException):
     """Raised by the SIGTERM handler so the loop unwinds like Ctrl-C."""
 
 
-class CliError(Exception):
+class CliError(BitsotaError):
     """A bad argument or a missing file: one line on stderr, exit status 2."""
 
 
