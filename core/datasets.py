@@ -29,6 +29,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from core.atomic_file import write_atomic, write_json_atomic
 from core.cli import OneLineParser, run_main
 from core.errors import BitsotaError
 
@@ -99,18 +100,6 @@ def read_manifest(root: Path) -> dict:
     return manifest
 
 
-def _write_atomic(path: Path, write: Callable[[object], None], mode: str = "wb") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -131,14 +120,14 @@ def save_dataset(root: Path, name: str, X: np.ndarray, y: np.ndarray, *, synthet
     Prepared tasks of that data set are dropped, since they were derived from the old arrays.
     """
     path = root / NPZ_PATHS[name]
-    _write_atomic(path, lambda handle: np.savez(handle, X=X, y=y))
+    write_atomic(path, lambda handle: np.savez(handle, X=X, y=y))
     manifest = read_manifest(root)
     manifest["files"][NPZ_PATHS[name]] = {
         "sha256": sha256_file(path), "X_sha256": _array_sha256(X), "y_sha256": _array_sha256(y),
         "shape": list(X.shape), "dtype": str(X.dtype), "source": source,
     }
     manifest["synthetic"] = bool(synthetic or manifest.get("synthetic", False))
-    _write_atomic(root / MANIFEST, lambda handle: handle.write(json.dumps(manifest, indent=2)), mode="w")
+    write_json_atomic(root / MANIFEST, manifest, indent=2)
     task_type = {"cifar10": "cifar10_binary", "mnist": "mnist_binary"}[name]
     shutil.rmtree(root / "tasks" / task_type, ignore_errors=True)
     from core.tasks import cache, pools
@@ -354,7 +343,7 @@ def download(url: str, target: Path, *, timeout: float = DOWNLOAD_TIMEOUT_S,
                 if progress:
                     progress(done, total, started)
 
-        _write_atomic(target, copy)
+        write_atomic(target, copy)
 
 
 def obtain_file(target: Path, expected_sha256: str | None, *, local_copies: Sequence[Path] = (),
