@@ -117,7 +117,6 @@ def save_dataset(root: Path, name: str, X: np.ndarray, y: np.ndarray, *, synthet
     """Write the parsed arrays of `name` as `.npz` and record their digests in the manifest.
 
     Tests use this to make fixture data dirs (`synthetic=True` marks the whole data dir as synthetic).
-    Prepared tasks of that data set are dropped, since they were derived from the old arrays.
     """
     path = root / NPZ_PATHS[name]
     write_atomic(path, lambda handle: np.savez(handle, X=X, y=y))
@@ -128,13 +127,19 @@ def save_dataset(root: Path, name: str, X: np.ndarray, y: np.ndarray, *, synthet
     }
     manifest["synthetic"] = bool(synthetic or manifest.get("synthetic", False))
     write_json_atomic(root / MANIFEST, manifest, indent=2)
-    task_type = {"cifar10": "cifar10_binary", "mnist": "mnist_binary"}[name]
-    shutil.rmtree(root / "tasks" / task_type, ignore_errors=True)
-    from core.tasks import cache, pools
-
-    pools.forget_loaded()
-    cache.clear_memory()
     return path
+
+
+def dataset_file(name: str, root: Path) -> Path:
+    """Where the parsed data set `name` is (or will be) cached in `root`."""
+    return root / NPZ_PATHS[name]
+
+
+def recorded_digest(name: str, root: Path) -> str | None:
+    """The sha256 the manifest records for data set `name`'s file; None when it records none."""
+    entry = read_manifest(root)["files"].get(NPZ_PATHS[name])
+    digest = entry.get("sha256") if isinstance(entry, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 _warned_synthetic: set[Path] = set()

@@ -23,7 +23,7 @@ from core.errors import BitsotaError
 from core.hyperparams import LARGE_SUITE_MODES, ValidatorHyperparams, as_int, validator_hyperparams
 from core.scoring import median_score, score_to_json
 from core.tasks import UnknownTaskType, normalize_task_type, suite_seed, verification_suite
-from core.tasks.pools import raw_pool
+from core.tasks.store import STORE
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def check_work(program, tasks, epochs: int) -> None:
 
 def _uses_synthetic(entries) -> bool:
     pools = {getattr(entry.spec, "pool_name", None) for entry in entries} - {None}
-    return any(raw_pool(name).synthetic for name in pools)
+    return any(STORE.raw_pool(name).synthetic for name in pools)
 
 
 def _run_suite(result: Verification, dsl: str, settings: ValidatorHyperparams, evaluator: str | None,
