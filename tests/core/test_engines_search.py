@@ -12,7 +12,7 @@ from core.engines.fitness import miner_fitness
 DIM = 2
 
 
-@pytest.mark.parametrize("engine_name, generations", [("baseline", 400), ("archive", 15)])
+@pytest.mark.parametrize("engine_name, generations", [("baseline", 400), ("archive", 15), ("evolve", 200)])
 def test_fitness_rises_above_the_initial_population(engine_name, generations):
     fitness_fn = miner_fitness("scalar_linear", DIM, 2, 0, train_examples=40, val_examples=40,
                                fec_cache_size=10_000, fec_train_examples=10, fec_valid_examples=10)
