@@ -15,7 +15,7 @@ there (as a miner would submit it). Prints one `name=value` per line:
 - median_cpu_seconds_to_found: median search CPU seconds to that point over the seeds that found one;
 - best_unseen_median: median over seeds of the last re-score of their best program;
 - evals_per_cpu_second: programs evaluated (cache hits included) per search CPU second, all seeds together;
-- per seed: seed_<s>_unseen, seed_<s>_cpu_seconds_to_found (or none), seed_<s>_evaluations.
+- per seed, as each finishes: seed_<s>_unseen, seed_<s>_cpu_seconds_to_found (or none), seed_<s>_evaluations.
 
 Configs (scalar_linear, 100/100 examples, program shape of the AutoML-Zero demo: ops 10/2/8, registers
 4/3/1, tournament 10, mutation probability 0.9):
@@ -145,28 +145,35 @@ def main(argv: list[str] | None = None) -> int:
     feature_dim = args.feature_dim or config.feature_dim
     task_count = args.task_count or config.task_count
     scorer = UnseenScorer(feature_dim)
+    report({"engine": args.engine, "config": args.config, "feature_dim": feature_dim, "task_count": task_count,
+            "cpu_seconds": args.cpu_seconds})
     results = []
     for seed in args.seeds:
         engine = build_engine(args.engine, config, feature_dim, task_count, seed)
         results.append(run_seed(engine, scorer, args.cpu_seconds))
-    print_report(args, feature_dim, task_count, results)
+        report(seed_lines(results[-1]))
+    report(summary(results))
     return 0
 
 
-def print_report(args, feature_dim: int, task_count: int, results: list[SeedResult]) -> None:
+def seed_lines(r: SeedResult) -> dict:
+    return {f"seed_{r.seed}_unseen": f"{r.unseen:.6f}",
+            f"seed_{r.seed}_cpu_seconds_to_found": "none" if r.seconds_to_found is None else f"{r.seconds_to_found:.1f}",
+            f"seed_{r.seed}_evaluations": r.evaluations}
+
+
+def summary(results: list[SeedResult]) -> dict:
     found = [r for r in results if r.seconds_to_found is not None]
-    lines = {
-        "engine": args.engine, "config": args.config, "feature_dim": feature_dim, "task_count": task_count,
-        "cpu_seconds": args.cpu_seconds, "found": f"{len(found)}/{len(results)}",
+    return {
+        "found": f"{len(found)}/{len(results)}",
         "median_cpu_seconds_to_found": (f"{statistics.median(r.seconds_to_found for r in found):.1f}"
                                         if found else "none"),
         "best_unseen_median": f"{statistics.median(r.unseen for r in results):.6f}",
         "evals_per_cpu_second": f"{sum(r.evaluations for r in results) / sum(r.search_seconds for r in results):.0f}",
     }
-    for r in results:
-        lines[f"seed_{r.seed}_unseen"] = f"{r.unseen:.6f}"
-        lines[f"seed_{r.seed}_cpu_seconds_to_found"] = "none" if r.seconds_to_found is None else f"{r.seconds_to_found:.1f}"
-        lines[f"seed_{r.seed}_evaluations"] = r.evaluations
+
+
+def report(lines: dict) -> None:
     for name, value in lines.items():
         print(f"{name}={value}", flush=True)
 

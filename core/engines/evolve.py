@@ -13,6 +13,8 @@ ages them in. The first population mixes random programs (every phase full) and 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import random
 from typing import Any, Sequence
@@ -20,6 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from core.engines.base import Engine, GenerationResult, loaded_fitness
+from core.engines.credit import Credit
 from core.engines.generator import ProgramGenerator
 from core.engines.mutation import clone
 from core.engines.mutator import Mutator
@@ -40,7 +43,11 @@ class EvolveEngine(Engine):
         self.random = random.Random(self.seed + self.worker_id)
         self.generator = ProgramGenerator(self.params.new_program(), self.params.op_space)
         self.mutator = Mutator(self.generator)
-        self.evaluator = evaluator or evaluator_for(self.fitness_fn, combine=self.params.search_fitness)
+        self.form_credit = Credit(len(self.generator.forms))
+        self.operator_credit = Credit(len(self.mutator.names))
+        self._operator_cumulative = list(itertools.accumulate([1.0] * len(self.mutator.names)))
+        self.evaluator = evaluator or evaluator_for(self.fitness_fn, combine=self.params.search_fitness,
+                                                    held_out_tasks=self.params.held_out_tasks)
         self._ring: list[tuple[Program, float]] = []
         self._fitness = np.empty(0)  # the ring's fitness values, for batched tournaments
         self._head = 0
@@ -61,13 +68,21 @@ class EvolveEngine(Engine):
     def evolve_generation(self) -> GenerationResult:
         if not self._ring:
             self._build_population()
-        children = [self._child(parent) for parent in self._tournament_winners(self.params.batch_size)]
+        parents = self._tournament_winners(self.params.batch_size)
+        bred = [self._child(program) for program, _ in parents]
+        children = [child for child, _ in bred]
         improved = False
-        for child, fitness in zip(children, self.evaluate_many(children)):
+        for (_, parent_fitness), (child, arms), fitness in zip(parents, bred, self.evaluate_many(children)):
             self._ring[self._head] = (child, fitness)
             self._fitness[self._head] = fitness
             self._head = (self._head + 1) % len(self._ring)
             improved = self.consider_best(child, fitness) or improved
+            if self.params.adaptive and arms is not None:
+                operator, forms = arms
+                self.operator_credit.record([operator], fitness > parent_fitness)
+                self.form_credit.record(forms, fitness > parent_fitness)
+        if self.params.adaptive:
+            self._reweight()
         self.generation += 1
         self.stagnation = 0 if improved else self.stagnation + 1
         if self.verbose:
@@ -75,18 +90,26 @@ class EvolveEngine(Engine):
                      self.evaluations, self.best_fitness, self.stagnation, self.fec_stats())
         return self.result()
 
-    def _child(self, parent: Program) -> Program:
-        if self.random.random() < self.params.mutation_prob:
-            return self.mutator.mutate(self.random, parent)[0]
-        return clone(parent)
+    def _child(self, parent: Program) -> tuple[Program, tuple[int, list[int]] | None]:
+        """A child and the arms that made it (operator, forms drawn), None when it is an unchanged copy."""
+        if self.random.random() >= self.params.mutation_prob:
+            return clone(parent), None
+        self.generator.drawn = []
+        choice = bisect.bisect_right(self._operator_cumulative, self.random.random() * self._operator_cumulative[-1])
+        child, operator = self.mutator.mutate(self.random, parent, min(choice, len(self.mutator.names) - 1))
+        return child, (None if operator < 0 else (operator, self.generator.drawn))
 
-    def _tournament_winners(self, count: int) -> list[Program]:
+    def _reweight(self) -> None:
+        self.generator.reweight(self.form_credit.weights())
+        self._operator_cumulative = list(itertools.accumulate(self.operator_credit.weights()))
+
+    def _tournament_winners(self, count: int) -> list[tuple[Program, float]]:
         """`count` tournaments at once: the fittest of T entries drawn uniformly with replacement each
         (the first drawn wins ties). Draws are queue positions, so a restored queue continues identically."""
         size = len(self._ring)
         drawn = (self.rng.integers(0, size, size=(count, self.params.tournament_size)) + self._head) % size
         winners = drawn[np.arange(count), self._fitness[drawn].argmax(axis=1)]
-        return [self._ring[i][0] for i in winners.tolist()]
+        return [self._ring[i] for i in winners.tolist()]
 
     def _build_population(self) -> None:
         programs = [self._initial_program() for _ in range(self.params.pop_size)]
@@ -135,6 +158,8 @@ class EvolveEngine(Engine):
             "population": self.exact_items(self.population()),
             "stagnation": self.stagnation,
             "random_state": [version, list(internal), gauss],
+            "form_credit": self.form_credit.state(),
+            "operator_credit": self.operator_credit.state(),
         }
 
     def _restore_extra(self, state: dict[str, Any]) -> None:
@@ -145,3 +170,6 @@ class EvolveEngine(Engine):
         self.stagnation = int(state.get("stagnation", 0))
         version, internal, gauss = state["random_state"]
         self.random.setstate((int(version), tuple(int(x) for x in internal), gauss))
+        self.form_credit.restore(state["form_credit"])
+        self.operator_credit.restore(state["operator_credit"])
+        self._reweight()

@@ -7,6 +7,8 @@ constants the opcode reads. Python's `random.Random` is the generator: one draw 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 
 from core.engines.typed_ops import CONSTANT_SLOTS, Form, forms_by_op, forms_for
@@ -16,7 +18,11 @@ CONSTANT_LOW, CONSTANT_HIGH = -2.0, 2.0
 
 
 class ProgramGenerator:
-    """Random instructions of the configured op space for programs of one memory shape."""
+    """Random instructions of the configured op space for programs of one memory shape.
+
+    Each form has a prior weight (uniform opcode, then uniform form of it) that `reweight` can scale, e.g.
+    by what the search has learned; the indices of the forms drawn are appended to `drawn` (for credit).
+    """
 
     def __init__(self, template: Program, op_space: str = "all") -> None:
         self.template = template
@@ -24,17 +30,25 @@ class ProgramGenerator:
         grouped = forms_by_op(forms_for(op_space, template.matrix_count))
         if not grouped:
             raise ValueError(f"op space {op_space!r} has no instruction this memory shape can hold")
-        self._ops = sorted(grouped)
-        self._forms = [grouped[op] for op in self._ops]
+        self.forms = [form for op in sorted(grouped) for form in grouped[op]]
+        self.priors = [1.0 / (len(grouped) * len(grouped[form.op])) for form in self.forms]
+        self._cumulative = list(itertools.accumulate(self.priors))
         self._banks = {"s": template.scalar_count, "v": template.vector_count, "m": template.matrix_count}
         self.vector_dim = template.vector_dim
+        self.drawn: list[int] = []
+
+    def reweight(self, multipliers: list[float]) -> None:
+        """Draw form i with probability proportional to priors[i] * multipliers[i]."""
+        self._cumulative = list(itertools.accumulate(p * m for p, m in zip(self.priors, multipliers)))
 
     def register(self, rng: random.Random, kind: str) -> int:
         return make_address(kind, below(rng, self._banks[kind]))
 
     def form(self, rng: random.Random) -> Form:
-        forms = self._forms[below(rng, len(self._ops))]
-        return forms[below(rng, len(forms))]
+        index = bisect.bisect_right(self._cumulative, rng.random() * self._cumulative[-1])
+        index = min(index, len(self.forms) - 1)
+        self.drawn.append(index)
+        return self.forms[index]
 
     def instruction(self, rng: random.Random) -> Instruction:
         return self.instruction_of(rng, self.form(rng))

@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from core.engines.held_out import held_out_seeds, held_out_specs
 from core.evaluate import TaskSet
 from core.fec import PROBE_EVAL_SEED, probe_task, trace_bytes
 from core.program import Program
@@ -130,14 +131,20 @@ def safe_fitness(fitness_fn: Callable[[Program], float], program: Program) -> fl
     return -math.inf if math.isnan(value) else value
 
 
-def evaluator_for(fitness_fn, *, combine: str = "median", cache_size: int | None = None):
-    """The search evaluator of a miner fitness function (`core.engines.fitness.SuiteFitness`): the same
-    tasks, eval seeds, evaluator and FEC probe; any other callable is wrapped as it is."""
+def evaluator_for(fitness_fn, *, combine: str = "median", held_out_tasks: int = 0, cache_size: int | None = None):
+    """The search evaluator of a miner fitness function (`core.engines.fitness.SuiteFitness`): its tasks and
+    eval seeds plus `held_out_tasks` more of the same family (`core.engines.held_out`), its evaluator and
+    FEC probe; any other callable is wrapped as it is."""
     tasks = getattr(fitness_fn, "tasks", None)
     if not tasks:
         return CallableEvaluator(fitness_fn)
+    tasks, seeds = list(tasks), list(fitness_fn.eval_seeds)
+    if held_out_tasks and fitness_fn.specs:
+        extra = held_out_specs(fitness_fn.specs, held_out_tasks, fitness_fn.suite_seed)
+        tasks += [spec.load() for spec in extra]
+        seeds += held_out_seeds(extra, fitness_fn.suite_seed)
     fec = getattr(fitness_fn, "fec", None)
     if cache_size is None:
         cache_size = fec.capacity if fec is not None else DEFAULT_CACHE_SIZE
-    return SuiteEvaluator(tasks, fitness_fn.eval_seeds, probe=None if fec is None else fec.probe,
-                          cache_size=cache_size, combine=combine, evaluator=fitness_fn.evaluator)
+    return SuiteEvaluator(tasks, seeds, probe=None if fec is None else fec.probe, cache_size=cache_size,
+                          combine=combine, evaluator=fitness_fn.evaluator)
