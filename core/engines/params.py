@@ -38,8 +38,8 @@ class EngineParams:
     batch_size: int = 32  # children evaluated per generation; clipped to pop_size // 4 (at least 1)
     search_fitness: str = "median"  # median (validator's, -inf included) or mean (failed task = 0)
     random_init_fraction: float = 0.5  # share of random (vs empty) programs in the first population
-    held_out_tasks: int = 8  # tasks of the same family added to the miner suite in the search fitness
-    adaptive: bool = True  # learn form and operator weights from which children beat their parents
+    held_out_tasks: int = 0  # tasks of the same family added to the miner suite in the search fitness
+    adaptive: bool = False  # learn form and operator weights from which children beat their parents
 
     def __post_init__(self) -> None:
         _require_range("input_dim", self.input_dim, 1, MAX_VECTOR_DIM)
