@@ -462,17 +462,69 @@ KERNEL void execute(const machine_t *m, Py_ssize_t start, Py_ssize_t stop)
     }
 }
 
-/* ---- compile: kept instructions -> blob ---- */
+/* ---- compile: a Program -> blob ---- */
 
-/* One instruction as Python holds it: (op, arg1, arg2, dest, c1, c2), constants as binary64. */
+/* One instruction as Python holds it: (op, arg1, arg2, dest, c1, c2), constants as binary64. Integers beyond
+ * a C long are clamped: that far out they are out of bounds or negative either way. */
 typedef struct {
-    int op, arg1, arg2, dest;
+    long op, arg1, arg2, dest;
     double c1, c2;
 } source_t;
 
-static int rank_of(int addr) { return addr < VECTOR_BASE ? 0 : (addr < MATRIX_BASE ? 1 : 2); }
-static int reads_arg1(int op) { return op != OP_CONST && op != OP_CONST_VEC && op != OP_GAUSSIAN && op != OP_UNIFORM; }
-static int reads_arg2(int op) { return (op >= OP_ADD && op <= OP_DIV) || (op >= OP_DOT && op <= OP_OUTER); }
+/* A program's memory shape (algorithm.md §2-3); a negative count holds no register, like a zero count. */
+typedef struct {
+    long scalars, vectors, matrices, n;
+} shape_t;
+
+static int rank_of(long addr) { return addr < VECTOR_BASE ? 0 : (addr < MATRIX_BASE ? 1 : 2); }
+static int reads_arg1(long op) { return op != OP_CONST && op != OP_CONST_VEC && op != OP_GAUSSIAN && op != OP_UNIFORM; }
+static int reads_arg2(long op) { return (op >= OP_ADD && op <= OP_DIV) || (op >= OP_DOT && op <= OP_OUTER); }
+
+static int in_bounds(const shape_t *s, long addr)
+{
+    if (addr < 0) return 0;
+    if (addr < VECTOR_BASE) return addr < s->scalars;
+    if (addr < MATRIX_BASE) return addr - VECTOR_BASE < s->vectors;
+    return addr - MATRIX_BASE < s->matrices;
+}
+
+/* Rule 8 of §4.2: the opcode's operand kinds and the assignment of its result's rank (§4.3). */
+static int kinds_fit(const source_t *in, const shape_t *s)
+{
+    int d = rank_of(in->dest), a = rank_of(in->arg1), b = rank_of(in->arg2);
+    switch (in->op) {
+    case OP_CONST: case OP_GAUSSIAN: case OP_UNIFORM: return 1;
+    case OP_CONST_VEC: return d == 1 && isfinite(in->c1) && trunc(in->c1) >= 0.0 && trunc(in->c1) < (double)s->n;
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: return (a > b ? a : b) <= d;
+    case OP_ABS: case OP_EXP: case OP_LOG: case OP_SIN: case OP_COS: case OP_TAN: case OP_HEAVISIDE: return a <= d;
+    case OP_DOT: return a == 1 && b == 1;
+    case OP_MATMUL: return a == 2 && b == 1 && d >= 1;
+    case OP_OUTER: return a == 1 && b == 1 && d == 2;
+    case OP_NORM: case OP_MEAN: case OP_STD: return a == 1;
+    case OP_COPY: return d == 0 || a <= d;
+    default: return 0;
+    }
+}
+
+/* The static skip rules of §4.2 in order, exactly as core.interpreter.is_skipped states them. */
+static int is_skipped(const source_t *in, const shape_t *s)
+{
+    if (in->op <= OP_NOOP || in->op > OP_COPY || in->dest < 0) return 1;
+    if (in->arg1 < 0 && reads_arg1(in->op)) return 1;
+    if (in->arg2 < 0 && reads_arg2(in->op)) return 1;
+    if (!in_bounds(s, in->dest) || (in->arg1 >= 0 && !in_bounds(s, in->arg1)) ||
+        (in->arg2 >= 0 && !in_bounds(s, in->arg2)))
+        return 1;
+    return !kinds_fit(in, s);
+}
+
+static int read_long(PyObject *value, long *out)
+{
+    int overflow;
+    *out = PyLong_AsLongAndOverflow(value, &overflow);
+    if (overflow) *out = overflow > 0 ? LONG_MAX : LONG_MIN;
+    return !(*out == -1 && PyErr_Occurred());
+}
 
 static int read_source(PyObject *item, source_t *src)
 {
@@ -480,30 +532,97 @@ static int read_source(PyObject *item, source_t *src)
         PyErr_SetString(PyExc_TypeError, "compile: instructions must be (op, arg1, arg2, dest, c1, c2) tuples");
         return 0;
     }
-    long fields[4];
-    for (int i = 0; i < 4; i++) {
-        fields[i] = PyLong_AsLong(PyTuple_GET_ITEM(item, i));
-        if (fields[i] == -1 && PyErr_Occurred()) return 0;
-    }
+    if (!read_long(PyTuple_GET_ITEM(item, 0), &src->op) || !read_long(PyTuple_GET_ITEM(item, 1), &src->arg1) ||
+        !read_long(PyTuple_GET_ITEM(item, 2), &src->arg2) || !read_long(PyTuple_GET_ITEM(item, 3), &src->dest))
+        return 0;
     src->c1 = PyFloat_AsDouble(PyTuple_GET_ITEM(item, 4));
     if (src->c1 == -1.0 && PyErr_Occurred()) return 0;
     src->c2 = PyFloat_AsDouble(PyTuple_GET_ITEM(item, 5));
-    if (src->c2 == -1.0 && PyErr_Occurred()) return 0;
-    src->op = (int)fields[0], src->arg1 = (int)fields[1], src->arg2 = (int)fields[2], src->dest = (int)fields[3];
-    /* The caller dropped skipped instructions; anything that still does not fit is its error. */
-    int ok = fields[0] > OP_NOOP && fields[0] <= OP_COPY && fields[3] >= 0 && fields[3] < ADDRESS_LIMIT &&
-             (!reads_arg1(src->op) || (fields[1] >= 0 && fields[1] < ADDRESS_LIMIT)) &&
-             (!reads_arg2(src->op) || (fields[2] >= 0 && fields[2] < ADDRESS_LIMIT)) &&
-             (src->op != OP_CONST_VEC || (isfinite(src->c1) && src->c1 > -1.0 && src->c1 < MAX_VECTOR_DIM));
-    if (!ok) PyErr_SetString(PyExc_ValueError, "compile: an instruction is statically skipped or its addresses are outside int16");
-    return ok;
+    return !(src->c2 == -1.0 && PyErr_Occurred());
+}
+
+/* Attribute names of core.program.Program, interned once at import. */
+static PyObject *SHAPE_NAMES[4], *PHASE_NAMES[3];
+static const char *const SHAPE_TEXT[4] = {"scalar_count", "vector_count", "matrix_count", "vector_dim"};
+static const char *const PHASE_TEXT[3] = {"setup", "predict", "learn"};
+
+static int read_shape(PyObject *program, shape_t *s)
+{
+    long *fields[4] = {&s->scalars, &s->vectors, &s->matrices, &s->n};
+    for (int i = 0; i < 4; i++) {
+        PyObject *value = PyObject_GetAttr(program, SHAPE_NAMES[i]);
+        if (value == NULL) return 0;
+        int ok = read_long(value, fields[i]);
+        Py_DECREF(value);
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+/* §2.4: a program of another shape fails every evaluation on a task of this input width. */
+static int evaluable(const shape_t *s, int64_t input_dim) { return s->scalars >= 2 && s->vectors >= 1 && s->n >= input_dim; }
+
+/* Scratch that compiles one program after another without allocating each time. */
+typedef struct {
+    source_t *src;
+    Py_ssize_t src_cap;
+    int32_t *offset;
+    int offset_cap;
+    char *blob;
+    size_t blob_cap;
+} compiler_t;
+
+static void compiler_free(compiler_t *c)
+{
+    PyMem_Free(c->src);
+    PyMem_Free(c->offset);
+    PyMem_Free(c->blob);
+}
+
+static int grow(void **buffer, size_t *capacity, size_t needed, size_t item)
+{
+    if (needed <= *capacity) return 1;
+    size_t wanted = needed > 2 * *capacity ? needed : 2 * *capacity;
+    void *bigger = PyMem_Realloc(*buffer, wanted * item);
+    if (bigger == NULL) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    *buffer = bigger, *capacity = wanted;
+    return 1;
+}
+
+/* The executed instructions of each phase into c->src (skipped ones dropped); kept[p] counts phase p. */
+static int gather(PyObject *program, const shape_t *s, compiler_t *c, Py_ssize_t kept[3])
+{
+    Py_ssize_t k = 0, before = 0;
+    for (int p = 0; p < 3; p++) {
+        PyObject *phase = PyObject_GetAttr(program, PHASE_NAMES[p]);
+        if (phase == NULL) return 0;
+        PyObject *items = PySequence_Fast(phase, "compile: a program phase must be a sequence of instructions");
+        Py_DECREF(phase);
+        if (items == NULL) return 0;
+        Py_ssize_t size = PySequence_Fast_GET_SIZE(items);
+        size_t cap = (size_t)c->src_cap;
+        int ok = grow((void **)&c->src, &cap, (size_t)(k + size), sizeof(source_t));
+        c->src_cap = (Py_ssize_t)cap;
+        for (Py_ssize_t i = 0; ok && i < size; i++) {
+            ok = read_source(PySequence_Fast_GET_ITEM(items, i), &c->src[k]);
+            if (ok && !is_skipped(&c->src[k], s)) k++;
+        }
+        Py_DECREF(items);
+        if (!ok) return 0;
+        kept[p] = k - before;
+        before = k;
+    }
+    return 1;
 }
 
 /* (kernel op, result rank) of an executed instruction, before choosing where the result goes. */
-static void lower_result(const source_t *src, int ra, int *op, int *rr)
+static void lower_result(const source_t *src, int ra, int32_t *op, int32_t *rr)
 {
     int rd = rank_of(src->dest);
-    *op = src->op;
+    *op = (int32_t)src->op;
     switch (src->op) {
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: {
         int rb = rank_of(src->arg2);
@@ -553,88 +672,90 @@ static void lower(const source_t *src, const int32_t *offset, int32_t scratch, i
     row->c2 = src->op == OP_UNIFORM ? (float)(src->c2 - src->c1) : (float)src->c2;
 }
 
-static const char COMPILE_DOC[] =
-    "compile(setup, predict, learn, vector_dim) -> (blob, (n_setup, n_predict, n_learn))\n"
-    "Lower three lists of executed (not statically skipped) instructions into the blob run() takes.";
-
-static PyObject *compile_program(PyObject *self, PyObject *args)
+/* Lower the gathered instructions into c->blob. Every register the program touches gets a slot, in address
+ * order; s0, s1 and v0 always do. ValueError when the memory does not fit the kernel's limits. */
+static int lower_program(compiler_t *c, long n, const Py_ssize_t kept[3], size_t *blob_len)
 {
-    PyObject *phases[3];
-    Py_ssize_t n;
-    if (!PyArg_ParseTuple(args, "O!O!O!n", &PyList_Type, &phases[0], &PyList_Type, &phases[1], &PyList_Type,
-                          &phases[2], &n))
-        return NULL;
+    Py_ssize_t count = kept[0] + kept[1] + kept[2];
     if (n < 1 || n > MAX_VECTOR_DIM) {
         PyErr_SetString(PyExc_ValueError, "compile: vector_dim out of range");
-        return NULL;
+        return 0;
     }
-    Py_ssize_t count = PyList_GET_SIZE(phases[0]) + PyList_GET_SIZE(phases[1]) + PyList_GET_SIZE(phases[2]);
-    source_t *src = PyMem_Malloc(sizeof(source_t) * (size_t)(count ? count : 1));
-    int32_t *offset = NULL;
-    PyObject *blob = NULL;
-    if (src == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    long top_address = VECTOR_BASE;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        const source_t *in = &c->src[k];
+        long most = in->dest;
+        if (reads_arg1(in->op) && in->arg1 > most) most = in->arg1;
+        if (reads_arg2(in->op) && in->arg2 > most) most = in->arg2;
+        if (most > top_address) top_address = most;
     }
-    Py_ssize_t k = 0;
-    int top_address = VECTOR_BASE;
-    for (int p = 0; p < 3; p++)
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(phases[p]); i++, k++) {
-            if (!read_source(PyList_GET_ITEM(phases[p], i), &src[k])) goto done;
-            const source_t *in = &src[k];
-            int most = in->dest;
-            if (reads_arg1(in->op) && in->arg1 > most) most = in->arg1;
-            if (reads_arg2(in->op) && in->arg2 > most) most = in->arg2;
-            if (most > top_address) top_address = most;
-        }
-
-    /* Every register the program touches gets a slot, in address order; s0, s1 and v0 always do. */
-    offset = PyMem_Malloc(sizeof(int32_t) * (size_t)(top_address + 1));
-    if (offset == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    if (top_address >= ADDRESS_LIMIT) {
+        PyErr_SetString(PyExc_ValueError, "compile: an executed instruction's address is outside int16");
+        return 0;
     }
+    size_t cap = (size_t)c->offset_cap;
+    if (!grow((void **)&c->offset, &cap, (size_t)top_address + 1, sizeof(int32_t))) return 0;
+    c->offset_cap = (int)cap;
+    int32_t *offset = c->offset;
     const int32_t UNUSED = -1, USED = 0;
-    for (int addr = 0; addr <= top_address; addr++) offset[addr] = UNUSED;
+    for (long addr = 0; addr <= top_address; addr++) offset[addr] = UNUSED;
     offset[0] = offset[1] = offset[VECTOR_BASE] = USED;
-    for (k = 0; k < count; k++) {
-        offset[src[k].dest] = USED;
-        if (reads_arg1(src[k].op)) offset[src[k].arg1] = USED;
-        if (reads_arg2(src[k].op)) offset[src[k].arg2] = USED;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        offset[c->src[k].dest] = USED;
+        if (reads_arg1(c->src[k].op)) offset[c->src[k].arg1] = USED;
+        if (reads_arg2(c->src[k].op)) offset[c->src[k].arg2] = USED;
     }
     int64_t top = 0;
-    for (int addr = 0; addr <= top_address && top <= MAX_MEMORY_FLOATS; addr++)
+    for (long addr = 0; addr <= top_address && top <= MAX_MEMORY_FLOATS; addr++)
         if (offset[addr] == USED) {
             offset[addr] = (int32_t)top;
             top += rank_size(rank_of(addr), n);
         }
     if (top + n > MAX_MEMORY_FLOATS) {
         PyErr_SetString(PyExc_ValueError, "compile: program memory is too large to evaluate");
-        goto done;
+        return 0;
     }
-    blob = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(sizeof(header_t) + sizeof(instr_t) * (size_t)count));
-    if (blob == NULL) goto done;
-    header_t *h = (header_t *)PyBytes_AS_STRING(blob);
+    *blob_len = sizeof(header_t) + sizeof(instr_t) * (size_t)count;
+    if (!grow((void **)&c->blob, &c->blob_cap, *blob_len, 1)) return 0;
+    header_t *h = (header_t *)c->blob;
     instr_t *rows = (instr_t *)(h + 1);
-    for (k = 0; k < count; k++) lower(&src[k], offset, (int32_t)top, &rows[k]);
+    for (Py_ssize_t k = 0; k < count; k++) lower(&c->src[k], offset, (int32_t)top, &rows[k]);
     h->magic = BLOB_MAGIC;
     h->n = (int32_t)n;
-    h->phase_end[0] = (int32_t)PyList_GET_SIZE(phases[0]);
-    h->phase_end[1] = h->phase_end[0] + (int32_t)PyList_GET_SIZE(phases[1]);
+    h->phase_end[0] = (int32_t)kept[0];
+    h->phase_end[1] = (int32_t)(kept[0] + kept[1]);
     h->phase_end[2] = (int32_t)count;
     h->mem_floats = (int32_t)(top + n);
     h->s0 = offset[0], h->s1 = offset[1], h->v0 = offset[VECTOR_BASE];
-done:
-    PyMem_Free(src);
-    PyMem_Free(offset);
-    if (blob == NULL) return NULL;
-    PyObject *sizes = Py_BuildValue("(iii)", (int)PyList_GET_SIZE(phases[0]), (int)PyList_GET_SIZE(phases[1]),
-                                    (int)PyList_GET_SIZE(phases[2]));
-    if (sizes == NULL) {
-        Py_DECREF(blob);
-        return NULL;
-    }
-    return Py_BuildValue("(NN)", blob, sizes);
+    return 1;
+}
+
+/* Skip rules, then lowering: the whole compiler for one program. */
+static const header_t *compile_into(PyObject *program, const shape_t *s, compiler_t *c, size_t *blob_len)
+{
+    Py_ssize_t kept[3];
+    if (!gather(program, s, c, kept) || !lower_program(c, s->n, kept, blob_len)) return NULL;
+    return (const header_t *)c->blob;
+}
+
+static const char COMPILE_DOC[] =
+    "compile(program) -> (blob, (n_setup, n_predict, n_learn))\n"
+    "Compile a core.program.Program into the blob run() takes: the statically skipped instructions (§4.2)\n"
+    "dropped, the others lowered onto one flat memory. ValueError when the memory exceeds the kernel's limits.";
+
+static PyObject *compile_program(PyObject *self, PyObject *program)
+{
+    shape_t shape;
+    compiler_t c = {0};
+    size_t blob_len;
+    PyObject *result = NULL;
+    if (!read_shape(program, &shape)) return NULL;
+    const header_t *h = compile_into(program, &shape, &c, &blob_len);
+    if (h != NULL)
+        result = Py_BuildValue("(y#(iii))", (const char *)h, (Py_ssize_t)blob_len, h->phase_end[0],
+                               h->phase_end[1] - h->phase_end[0], h->phase_end[2] - h->phase_end[1]);
+    compiler_free(&c);
+    return result;
 }
 
 /* ---- run: blob x packed tasks -> predictions ---- */
@@ -790,6 +911,84 @@ done:
     return result;
 }
 
+static const char RUN_MANY_DOC[] =
+    "run_many(programs, data, tasks, seed_states, epochs, task_begin, task_end, preds, ran)\n"
+    "Compile and run each core.program.Program on the packed tasks task_begin..task_end-1 (buffers as in run()).\n"
+    "`preds` is float32 (programs x every task's validation rows), `ran` uint8 (programs x tasks): ran[p, t] = 1\n"
+    "where program p ran on task t and its predictions are in its row, else 0 (a failed evaluation: the task is\n"
+    "empty, the program's shape cannot take it (§2.4), or its memory exceeds the kernel's limits).";
+
+static PyObject *run_many(PyObject *self, PyObject *args)
+{
+    PyObject *programs_arg, *programs = NULL, *result = NULL;
+    Py_buffer data = {0}, tasks = {0}, states = {0}, preds = {0}, ran = {0};
+    int epochs;
+    Py_ssize_t begin, end;
+    compiler_t c = {0};
+    float *mem = NULL;
+    size_t mem_cap = 0;
+    if (!PyArg_ParseTuple(args, "Oy*y*y*innw*w*", &programs_arg, &data, &tasks, &states, &epochs, &begin, &end,
+                          &preds, &ran))
+        goto done;
+    programs = PySequence_Fast(programs_arg, "run_many: programs must be a sequence");
+    if (programs == NULL) goto done;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(programs), task_count = tasks.len / (Py_ssize_t)sizeof(task_t);
+    Py_ssize_t row = 0; /* every task's validation rows, one program after another */
+    for (Py_ssize_t t = 0; t < task_count; t++) row += (Py_ssize_t)((const task_t *)tasks.buf)[t].n_val;
+    if (epochs < 0 || tasks.len != task_count * (Py_ssize_t)sizeof(task_t) || states.len != task_count * 4 * 8 ||
+        begin < 0 || end < begin || end > task_count || preds.len != 4 * row * count ||
+        ran.len != count * task_count || !check_tasks((const task_t *)tasks.buf, task_count, data.len / 4, row)) {
+        PyErr_SetString(PyExc_ValueError, "run_many: inconsistent task buffers");
+        goto done;
+    }
+    const task_t *task = (const task_t *)tasks.buf;
+    const uint64_t *seed_state = (const uint64_t *)states.buf;
+    uint8_t *ran_rows = (uint8_t *)ran.buf;
+    memset(ran_rows, 0, (size_t)ran.len);
+    for (Py_ssize_t p = 0; p < count; p++) {
+        PyObject *program = PySequence_Fast_GET_ITEM(programs, p);
+        shape_t shape;
+        if (!read_shape(program, &shape)) goto done;
+        uint8_t *ran_row = ran_rows + p * task_count;
+        int any = 0;
+        for (Py_ssize_t t = begin; t < end; t++) {
+            ran_row[t] = task[t].n_train > 0 && task[t].n_val > 0 && evaluable(&shape, task[t].input_dim);
+            any |= ran_row[t];
+        }
+        if (!any) continue;
+        size_t blob_len;
+        const header_t *h = compile_into(program, &shape, &c, &blob_len);
+        if (h == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_ValueError)) goto done;
+            PyErr_Clear(); /* memory beyond the kernel's limits: every task of this program fails */
+            memset(ran_row, 0, (size_t)task_count);
+            continue;
+        }
+        if (!grow((void **)&mem, &mem_cap, (size_t)h->mem_floats + (size_t)h->n, sizeof(float))) goto done;
+        pcg64_t generator;
+        bitgen_t bitgen;
+        machine_t m = {(const instr_t *)(h + 1), mem, mem + h->mem_floats, h->n, &bitgen};
+        float *out = (float *)preds.buf + p * row;
+        for (Py_ssize_t t = 0; t < end; out += task[t].n_val, t++) {
+            if (!ran_row[t]) continue;
+            pcg64_start(&generator, &bitgen, seed_state + 4 * t);
+            run_protocol(&m, h, (const float *)data.buf, &task[t], epochs, out);
+        }
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    Py_XDECREF(programs);
+    compiler_free(&c);
+    PyMem_Free(mem);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&tasks);
+    PyBuffer_Release(&states);
+    PyBuffer_Release(&preds);
+    PyBuffer_Release(&ran);
+    return result;
+}
+
 /* The FEC trace of algorithm.md §11 step 3 (core/fec.py `trace_bytes` is its numpy definition): pred - y,
  * rounded to 3 decimals as numpy's round does it in float32 (x * 1000, rint, / 1000), NaN -> 0,
  * +-inf -> +-1e6, as little-endian float32 bytes. */
@@ -846,8 +1045,9 @@ static PyObject *draw(PyObject *self, PyObject *args)
 }
 
 static PyMethodDef METHODS[] = {
-    {"compile", compile_program, METH_VARARGS, COMPILE_DOC},
+    {"compile", compile_program, METH_O, COMPILE_DOC},
     {"run", run, METH_VARARGS, RUN_DOC},
+    {"run_many", run_many, METH_VARARGS, RUN_MANY_DOC},
     {"fec_trace", fec_trace, METH_VARARGS, "fec_trace(preds, labels) -> bytes: the FEC trace of float32 predictions."},
     {"draw", draw, METH_VARARGS, "draw(seed_state, gaussian, out): fill a float32 buffer with draws."},
     {NULL, NULL, 0, NULL},
@@ -855,4 +1055,11 @@ static PyMethodDef METHODS[] = {
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_fastexec", "Compiled evaluator kernel.", -1, METHODS};
 
-PyMODINIT_FUNC PyInit__fastexec(void) { return PyModule_Create(&MODULE); }
+PyMODINIT_FUNC PyInit__fastexec(void)
+{
+    for (int i = 0; i < 4; i++)
+        if ((SHAPE_NAMES[i] = PyUnicode_InternFromString(SHAPE_TEXT[i])) == NULL) return NULL;
+    for (int i = 0; i < 3; i++)
+        if ((PHASE_NAMES[i] = PyUnicode_InternFromString(PHASE_TEXT[i])) == NULL) return NULL;
+    return PyModule_Create(&MODULE);
+}

@@ -14,7 +14,7 @@ import numpy as np
 from core import interpreter
 from core.errors import BitsotaError
 from core.program import OP_KINDS, PHASES, RANDOM_OPS, TRANSCENDENTAL_OPS, Op, Program, address_kind
-from core.scoring import regression_scores, task_score
+from core.scoring import NEG_INF, regression_scores, task_score
 from core.tasks.base import REGRESSION, TaskData
 
 EVALUATORS = ("auto", "fast", "canonical")
@@ -111,6 +111,8 @@ class TaskSet:
 
             self._batch = fast.TaskBatch(self.tasks, self.eval_seeds)
         self._regression_labels = _stacked_regression_labels(self.tasks)
+        ends = np.cumsum([len(task.y_val) for task in self.tasks]).tolist()
+        self._val_slices = [slice(stop - len(task.y_val), stop) for stop, task in zip(ends, self.tasks)]
 
     def predict(self, program: Program, epochs: int = 1) -> list[np.ndarray | None]:
         """As `predict_tasks` on these tasks and seeds."""
@@ -124,6 +126,58 @@ class TaskSet:
         if self._regression_labels is not None and all(pred is not None for pred in predictions):
             return regression_scores(np.stack(predictions), self._regression_labels)
         return [task_score(pred, task) for pred, task in zip(predictions, self.tasks)]
+
+    def run_many(self, programs: Sequence[Program], epochs: int = 1, tasks: slice = slice(None)
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Every program on the tasks `tasks` (a contiguous slice of this set; default all), as
+        `core.fast.TaskBatch.run_many` gives them: (predictions, ran), predictions float32 (programs, every
+        task's validation rows in suite order), ran bool (programs, tasks), False for a failed evaluation and
+        for a task outside `tasks`. The compiled evaluator runs the whole list in one C call."""
+        if self._batch is not None:
+            return self._batch.run_many(programs, epochs, tasks)
+        begin, end, step = tasks.indices(len(self.tasks))
+        if step != 1:
+            raise ValueError("run_many takes a contiguous range of tasks")
+        sizes = [len(task.y_val) for task in self.tasks]
+        preds = np.zeros((len(programs), sum(sizes)), dtype=np.float32)
+        ran = np.zeros((len(programs), len(self.tasks)), dtype=bool)
+        starts = np.cumsum([0] + sizes).tolist()
+        for p, program in enumerate(programs):
+            for t in range(begin, end):
+                pred = interpreter.run_task(program, self.tasks[t], self.eval_seeds[t], epochs)
+                if pred is not None:
+                    preds[p, starts[t]:starts[t + 1]], ran[p, t] = pred, True
+        return preds, ran
+
+    def predict_many(self, programs: Sequence[Program], epochs: int = 1) -> list[list[np.ndarray | None]]:
+        """`predict` of each program (with the compiled evaluator, a program whose memory is beyond its limits
+        fails every task instead of raising)."""
+        preds, ran = self.run_many(programs, epochs)
+        cuts = self._val_slices
+        return [[row[cut] if ok else None for cut, ok in zip(cuts, oks)] for row, oks in zip(preds, ran.tolist())]
+
+    def scores_many(self, programs: Sequence[Program], epochs: int = 1, tasks: slice = slice(None)) -> list[list[float]]:
+        """`scores` of each program on the tasks `tasks` only (a contiguous slice; default all), bit for bit:
+        one `run_many` call, and for a suite of equal-size regression tasks one vectorised scoring pass."""
+        begin, end, _ = tasks.indices(len(self.tasks))
+        end = max(begin, end)
+        preds, ran = self.run_many(programs, epochs, slice(begin, end))
+        if self._regression_labels is not None:
+            return _regression_scores_many(preds, ran, self._regression_labels, begin, end)
+        cuts, chosen = self._val_slices[begin:end], self.tasks[begin:end]
+        return [[task_score(row[cut] if ok else None, task) for cut, ok, task in zip(cuts, oks, chosen)]
+                for row, oks in zip(preds, ran[:, begin:end].tolist())]
+
+
+def _regression_scores_many(preds: np.ndarray, ran: np.ndarray, labels: np.ndarray, begin: int, end: int) -> list[list[float]]:
+    """Scores of tasks begin..end-1 from `run_many`'s rows on a suite of equal-size regression tasks."""
+    programs, tasks = len(preds), end - begin
+    examples = labels.shape[1]
+    rows = preds.reshape(programs, -1, examples)[:, begin:end].reshape(programs * tasks, examples)
+    flat = regression_scores(rows, np.tile(labels[begin:end], (programs, 1)))
+    ran_flat = ran[:, begin:end].ravel().tolist()
+    flat = [score if ok else NEG_INF for score, ok in zip(flat, ran_flat)]
+    return [flat[i * tasks:(i + 1) * tasks] for i in range(programs)]
 
 
 def _stacked_regression_labels(tasks: Sequence[TaskData]) -> np.ndarray | None:

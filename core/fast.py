@@ -1,10 +1,10 @@
 """The compiled evaluator: bit-identical to the canonical interpreter, many times faster (algorithm.md §17).
 
-`core._fastexec` compiles a program from the instructions that survive the static skip rules (§4.2; the
-interpreter's own `is_skipped`, memoised per instruction and memory shape): every register the program
-touches gets a fixed offset in one flat float32 memory and every instruction one row of resolved offsets.
+`core._fastexec` compiles a program straight from its `Program` object: it drops the instructions the static
+skip rules remove (§4.2, the same rules as `core.interpreter.is_skipped`), gives every register the program
+touches a fixed offset in one flat float32 memory and every instruction one row of resolved offsets.
 A `TaskBatch` packs tasks once (their arrays in one buffer, each eval seed as the start state of numpy's
-PCG64(seed)), and a compiled program then runs on the whole batch in one C call.
+PCG64(seed)); then one C call runs a program, or a whole list of programs (`predict_many`), on the batch.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from core.interpreter import is_skipped, warn_if_private_memory_requested
-from core.program import Instruction, Program
+from core.interpreter import warn_if_private_memory_requested
+from core.program import Program
 from core.tasks.base import TaskData
 
 try:
@@ -24,7 +24,6 @@ try:
 except ImportError:  # not built: `auto` falls back to the canonical interpreter
     _fastexec = None
 
-SKIP_MEMO_LIMIT = 100_000  # remembered skip decisions per memory shape; the memo restarts when full
 _U64 = (1 << 64) - 1
 
 
@@ -38,34 +37,9 @@ class CompiledProgram(NamedTuple):
     phase_sizes: tuple[int, int, int]  # executed instructions of setup, predict, learn
 
 
-_skip_memos: dict[tuple[int, int, int, int], dict[Instruction, bool]] = {}
-
-
-def _skip_memo(program: Program) -> dict[Instruction, bool]:
-    """Skip decisions depend only on the instruction and the memory shape (§4.2)."""
-    shape = (program.scalar_count, program.vector_count, program.matrix_count, program.vector_dim)
-    memo = _skip_memos.get(shape)
-    if memo is None or len(memo) > SKIP_MEMO_LIMIT:
-        memo = _skip_memos[shape] = {}
-    return memo
-
-
-def _executed(instructions: list[Instruction], program: Program, memo: dict[Instruction, bool]) -> list[Instruction]:
-    kept = []
-    for ins in instructions:
-        skipped = memo.get(ins)
-        if skipped is None:
-            skipped = memo[ins] = is_skipped(ins, program)
-        if not skipped:
-            kept.append(ins)
-    return kept
-
-
 def compile_program(program: Program) -> CompiledProgram:
     """The compiled form of a program of evaluable shape (ValueError if its memory is too large)."""
-    memo = _skip_memo(program)
-    blob, sizes = _fastexec.compile(_executed(program.setup, program, memo), _executed(program.predict, program, memo),
-                                    _executed(program.learn, program, memo), program.vector_dim)
+    blob, sizes = _fastexec.compile(program)
     return CompiledProgram(blob, sizes)
 
 
@@ -126,6 +100,31 @@ class TaskBatch:
         _fastexec.run(compile_program(program).blob, self.data, self.layout, self.states, int(epochs), preds)
         return [preds[part] if ok else None for part, ok in zip(self.val_slices, runnable)]
 
+    def run_many(self, programs: Sequence[Program], epochs: int = 1, tasks: slice = slice(None)
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Every program on the tasks `tasks` (a step-1 slice of this batch), in one C call.
+
+        Returns (predictions, ran): predictions is float32 (programs, every task's validation rows, tasks one
+        after another as `val_slices` cut them); ran is bool (programs, tasks), True where the program ran on
+        the task, False for a failed evaluation or a task outside `tasks`. A program whose memory exceeds the
+        kernel's limits fails every task here (`predict` raises ValueError for it)."""
+        if epochs < 0:
+            raise ValueError("epochs must be >= 0")
+        begin, end, step = tasks.indices(len(self))
+        if step != 1:
+            raise ValueError("run_many takes a contiguous range of tasks")
+        preds = np.empty((len(programs), self.val_count), dtype=np.float32)
+        ran = np.zeros((len(programs), len(self)), dtype=np.uint8)
+        _fastexec.run_many(programs, self.data, self.layout, self.states, int(epochs), begin, max(begin, end),
+                           preds, ran)
+        return preds, ran.view(bool)
+
+    def predict_many(self, programs: Sequence[Program], epochs: int = 1) -> list[list[np.ndarray | None]]:
+        """`predict` of each program (a program too large to compile fails every task instead of raising)."""
+        preds, ran = self.run_many(programs, epochs)
+        return [[row[part] if ok else None for part, ok in zip(self.val_slices, oks)]
+                for row, oks in zip(preds, ran.tolist())]
+
 
 def run_tasks(program: Program, tasks: Sequence[TaskData], eval_seeds: Sequence[int], epochs: int = 1) -> list[np.ndarray | None]:
     """Validation predictions per task, exactly as `core.interpreter.run_task` gives them (None = failed)."""
@@ -135,6 +134,7 @@ def run_tasks(program: Program, tasks: Sequence[TaskData], eval_seeds: Sequence[
 
 
 def fec_trace(predictions: np.ndarray, labels: np.ndarray) -> bytes:
-    """`core.fec.trace_bytes` computed in C (the same bytes, without numpy's per-call overheads)."""
+    """`core.fec.trace_bytes` computed in C (the same bytes, without numpy's per-call overheads); elementwise,
+    so a (programs, rows) array against labels tiled to that shape gives every program's trace in one call."""
     return _fastexec.fec_trace(np.ascontiguousarray(predictions, dtype=np.float32),
                                np.ascontiguousarray(labels, dtype=np.float32))

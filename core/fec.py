@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Callable
 
 import numpy as np
@@ -47,6 +48,22 @@ def trace_bytes(predictions: np.ndarray, labels: np.ndarray) -> bytes:
     return errors.astype("<f4").tobytes()
 
 
+def probe_traces(probe_set: TaskSet, programs: Sequence[Program], *, finite_only: bool = False) -> list[bytes | None]:
+    """`trace_bytes` of each program's predictions on a one-task probe set, all programs in one evaluator call;
+    None where the probe evaluation fails (and, with `finite_only`, where a prediction is not finite)."""
+    preds, ran = probe_set.run_many(programs)
+    labels = np.broadcast_to(probe_set.tasks[0].y_val.astype(np.float32), preds.shape)
+    if probe_set.evaluator == "fast":
+        from core import fast
+
+        traces = fast.fec_trace(preds, labels)
+    else:
+        traces = trace_bytes(preds, labels)
+    usable = ran[:, 0] & np.isfinite(preds).all(axis=1) if finite_only else ran[:, 0]
+    width = 4 * preds.shape[1]
+    return [traces[i * width:(i + 1) * width] if ok else None for i, ok in enumerate(usable.tolist())]
+
+
 class FecCache:
     """LRU map from probe key to fitness, with optional periodic forgetting and hit statistics."""
 
@@ -82,6 +99,50 @@ class FecCache:
         if predictions is None:
             return None
         return hashlib.sha1(self._key_prefix + self._trace(predictions, self.probe.y_val)).digest()
+
+    def keys_many(self, programs: Sequence[Program]) -> list[bytes | None]:
+        """`key` of each program, the probe run for all of them in one evaluator call."""
+        prefix = self._key_prefix
+        return [None if trace is None else hashlib.sha1(prefix + trace).digest()
+                for trace in probe_traces(self._probe_set, programs)]
+
+    def fitness_many(self, programs: Sequence[Program], compute_many: Callable[[list[Program]], list[float]]) -> list[float]:
+        """`fitness` of each program, in order; `compute_many` scores the programs that need it, all in one call.
+
+        A program equivalent to an earlier one of the same list is a hit on that one's value, as it would be one
+        call after the other. The misses enter the cache after the whole list is looked up, so at capacity (or
+        at a `forget_every` clear) a list can keep an entry that one-at-a-time calls would have evicted."""
+        keys = self.keys_many(programs)
+        values: list[float | None] = [None] * len(programs)
+        pending: dict[bytes | None, list[int]] = {}
+        order: list[int] = []  # programs to compute: key failures and the first of each missing key
+        for i, key in enumerate(keys):
+            self.lookups += 1
+            if key is None:
+                self.key_failures += 1
+                order.append(i)
+                continue
+            if key in pending:
+                self.hits += 1
+                pending[key].append(i)
+                continue
+            cached = self.get(key)
+            if cached is not None:
+                self.hits += 1
+                values[i] = cached
+                continue
+            self.misses += 1
+            pending[key] = [i]
+            order.append(i)
+        computed = compute_many([programs[i] for i in order]) if order else []
+        for i, value in zip(order, computed):
+            values[i] = value
+            key = keys[i]
+            if key is not None:
+                self.put(key, value)
+                for twin in pending[key][1:]:
+                    values[twin] = value
+        return values
 
     def fitness(self, program: Program, compute: Callable[[Program], float]) -> float:
         """The cached fitness of an equivalent program, else `compute(program)` (stored under the key)."""

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from core import cli
 from core.cli import http_url
 from core.config import ConfigError
-from core.engines import UnknownEngine, normalize_engine_name
+from core.engines import DEFAULT_ENGINE, ENGINE_NAMES, UnknownEngine, normalize_engine_name
 from core.errors import BitsotaError
 from core.tasks import UnknownTaskType, normalize_task_type
 from miner import problem_config
@@ -70,7 +70,8 @@ def add_miner_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument_group("miner options").add_argument
     add("--config", default=None, help="problem config JSON; its values become defaults, explicit flags win")
     add("--task-type", default="cifar10_binary", help="cifar10_binary, mnist_binary or scalar_linear")
-    add("--engine", default="baseline", help="baseline or archive (ga = baseline)")
+    add("--engine", default=DEFAULT_ENGINE,
+        help=f"{', '.join(ENGINE_NAMES)} (ga = baseline); default {DEFAULT_ENGINE}")
     add("--workers", type=int, default=1, help="worker processes; 1 runs in-process")
     add("--seed", type=int, default=None, help="base seed (worker w uses seed + w); default: drawn")
     add("--iterations", type=int, default=100, help="generations per worker; <= 0 = unlimited")

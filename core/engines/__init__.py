@@ -1,15 +1,17 @@
-"""Evolution engines (algorithm.md §12-15): regularized evolution (`baseline`) and archive-aware evolution
-(`archive`), their mutation operators, population snapshots, checkpoints and island migration."""
+"""Evolution engines (algorithm.md §12-15): the default `evolve` (typed proposals, AutoML-Zero's mutations,
+a validator-agreeing search fitness; CHANGES.md item 2), regularized evolution (`baseline`) and
+archive-aware evolution (`archive`), their operators, population snapshots, checkpoints and island migration."""
 
 from __future__ import annotations
 
 from core.engines.archive import ArchiveEngine
 from core.engines.base import CheckpointMismatch, Engine, FitnessFn, GenerationResult
 from core.engines.baseline import BaselineEngine
-from core.engines.names import ENGINE_NAMES, UnknownEngine, normalize_engine_name
+from core.engines.evolve import EvolveEngine
+from core.engines.names import DEFAULT_ENGINE, ENGINE_NAMES, UnknownEngine, normalize_engine_name
 from core.engines.params import EngineParams
 
-ENGINES: dict[str, type[Engine]] = {"baseline": BaselineEngine, "archive": ArchiveEngine}
+ENGINES: dict[str, type[Engine]] = {"evolve": EvolveEngine, "baseline": BaselineEngine, "archive": ArchiveEngine}
 
 
 def make_engine(name: str, params: EngineParams, fitness_fn: FitnessFn, *, seed: int, worker_id: int = 0,
@@ -20,6 +22,6 @@ def make_engine(name: str, params: EngineParams, fitness_fn: FitnessFn, *, seed:
 
 
 __all__ = [
-    "ArchiveEngine", "BaselineEngine", "CheckpointMismatch", "ENGINE_NAMES", "Engine", "EngineParams",
+    "ArchiveEngine", "BaselineEngine", "CheckpointMismatch", "DEFAULT_ENGINE", "ENGINE_NAMES", "EvolveEngine", "Engine", "EngineParams",
     "FitnessFn", "GenerationResult", "UnknownEngine", "make_engine", "normalize_engine_name",
 ]

@@ -9,7 +9,7 @@ from core.evaluate import TaskSet
 from core.fec import FecCache
 from core.program import Program
 from core.scoring import fitness
-from core.tasks import miner_suite
+from core.tasks import miner_suite, suite_seed
 from core.tasks.base import TaskData
 
 
@@ -17,7 +17,7 @@ class SuiteFitness:
     """fitness(program) on fixed tasks and eval seeds; `fec` (optional) caches equivalent programs."""
 
     def __init__(self, tasks: Sequence[TaskData], eval_seeds: Sequence[int], *, fec: FecCache | None = None,
-                 evaluator: str | None = None) -> None:
+                 evaluator: str | None = None, specs: Sequence | None = None, suite_seed: int = 0) -> None:
         if len(tasks) != len(eval_seeds) or not tasks:
             raise ValueError("SuiteFitness needs one eval seed per task and at least one task")
         self.suite = TaskSet(tasks, eval_seeds, evaluator)
@@ -25,6 +25,8 @@ class SuiteFitness:
         self.eval_seeds = self.suite.eval_seeds
         self.fec = fec
         self.evaluator = evaluator
+        self.specs = list(specs) if specs is not None else None  # the tasks' specs, when known
+        self.suite_seed = int(suite_seed)
 
     def __call__(self, program: Program) -> float:
         if self.fec is None:
@@ -52,4 +54,5 @@ def miner_fitness(task_type: str, input_dim: int, task_count: int, miner_task_se
                        miner_task_seed=miner_task_seed, capacity=fec_cache_size,
                        train_examples=fec_train_examples, valid_examples=fec_valid_examples,
                        forget_every=fec_forget_every, evaluator=evaluator)
-    return SuiteFitness(tasks, [entry.eval_seed for entry in suite], fec=fec, evaluator=evaluator)
+    return SuiteFitness(tasks, [entry.eval_seed for entry in suite], fec=fec, evaluator=evaluator,
+                        specs=[entry.spec for entry in suite], suite_seed=suite_seed(miner_task_seed, input_dim))

@@ -1,4 +1,5 @@
-"""Engine names (algorithm.md §12.1): `baseline`, `archive`, and `ga` as a deprecated alias of baseline."""
+"""Engine names (algorithm.md §12.1, CHANGES.md item 2): `evolve` (the default), `baseline`, `archive`, and
+`ga` as a deprecated alias of baseline."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from core.errors import BitsotaError
 
 log = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("baseline", "archive")
+ENGINE_NAMES = ("evolve", "baseline", "archive")
+DEFAULT_ENGINE = "evolve"
 ALIASES = {"ga": "baseline"}
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from core.engines.search_fitness import COMBINE_MODES
+from core.engines.typed_ops import OP_SPACES
 from core.program import Program, empty_program
 
 MAX_VECTOR_DIM = 1024
@@ -31,6 +33,13 @@ class EngineParams:
     setup_max_ops: int = 64
     predict_max_ops: int = 64
     learn_max_ops: int = 64
+    # `evolve` only (the specified engines ignore them)
+    op_space: str = "all"  # typed forms drawn from: all, or the AutoML-Zero demo's six ops
+    batch_size: int = 32  # children evaluated per generation; clipped to pop_size // 4 (at least 1)
+    search_fitness: str = "median"  # median (validator's, -inf included) or mean (failed task = 0)
+    random_init_fraction: float = 0.5  # share of random (vs empty) programs in the first population
+    held_out_tasks: int = 0  # tasks of the same family added to the miner suite in the search fitness
+    adaptive: bool = False  # learn form and operator weights from which children beat their parents
 
     def __post_init__(self) -> None:
         _require_range("input_dim", self.input_dim, 1, MAX_VECTOR_DIM)
@@ -46,6 +55,14 @@ class EngineParams:
         object.__setattr__(self, "vector_dim", vector_dim)
         object.__setattr__(self, "tournament_size", min(max(int(self.tournament_size), 1), self.pop_size))
         object.__setattr__(self, "mutation_prob", min(max(float(self.mutation_prob), 0.0), 1.0))
+        _require_range("batch_size", self.batch_size, 1, None)
+        _require_range("held_out_tasks", self.held_out_tasks, 0, None)
+        # a batch breeds from one population state: keep it a small share of the population
+        object.__setattr__(self, "batch_size", min(self.batch_size, max(1, self.pop_size // 4)))
+        _require_choice("op_space", self.op_space, OP_SPACES)
+        _require_choice("search_fitness", self.search_fitness, COMBINE_MODES)
+        if not 0.0 <= float(self.random_init_fraction) <= 1.0:
+            raise ValueError(f"random_init_fraction must be in 0..1, got {self.random_init_fraction}")
 
     def new_program(self) -> Program:
         """An empty program of the configured shape (§12.1)."""
@@ -78,3 +95,8 @@ def _require_range(name: str, value, low: int, high: int | None) -> None:
     if value < low or (high is not None and value > high):
         bounds = f">= {low}" if high is None else f"in {low}..{high}"
         raise ValueError(f"{name} must be {bounds}, got {value}")
+
+
+def _require_choice(name: str, value, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from core.engines import ArchiveEngine, BaselineEngine, CheckpointMismatch
+from core.engines import ArchiveEngine, BaselineEngine, CheckpointMismatch, EvolveEngine
 from core.engines.checkpoint import checkpoint_path, resume, write_checkpoint
 from core.engines.population import encode_exact
 from core.program import Instruction, Op
@@ -26,7 +26,7 @@ def trajectory(engine, generations):
     return steps
 
 
-@pytest.mark.parametrize("engine_class", [BaselineEngine, ArchiveEngine])
+@pytest.mark.parametrize("engine_class", [BaselineEngine, ArchiveEngine, EvolveEngine])
 def test_resume_restores_the_population_and_continues_identically(tmp_path, engine_class):
     params = small_params(pop_size=6)
     original = engine_class(params, size_fitness, seed=21)

@@ -188,11 +188,30 @@ def test_empty_program_predicts_zero_and_draws_nothing():
     assert preds.dtype == np.float32 and preds.shape == (20,) and not preds.any()
 
 
-def test_skip_decisions_are_remembered_per_memory_shape():
+def test_skip_decisions_follow_the_memory_shape():
     set_element = [I(Op.CONST_VEC, dest=20, c1=5.0, c2=1.0)]  # index 5 exists only when vector_dim > 5
     assert fast.compile_program(_program(8, predict=set_element)).phase_sizes == (0, 1, 0)
     assert fast.compile_program(_program(4, predict=set_element)).phase_sizes == (0, 0, 0)
     assert fast.compile_program(_program(8, predict=set_element)).phase_sizes == (0, 1, 0)
+
+
+def test_compiler_skips_exactly_what_the_interpreter_skips():
+    """The C compiler's skip rules against `interpreter.is_skipped` on 3000 random programs and odd shapes."""
+    g = np.random.default_rng(77)
+    for _ in range(3000):
+        program = random_program(g, int(g.integers(1, 6)))
+        if g.random() < 0.2:
+            program.matrix_count, program.scalar_count = int(g.integers(-2, 3)), int(g.integers(-1, 5))
+        if not 1 <= program.vector_dim:
+            continue
+        kept = tuple(sum(not interpreter.is_skipped(ins, program) for ins in program.phase(p)) for p in PHASES)
+        assert fast.compile_program(program).phase_sizes == kept, program
+
+
+def test_compiler_takes_huge_integers_as_out_of_bounds():
+    program = _program(4, predict=[I(Op.ADD, 2**70, 0, 0), I(Op.ADD, 0, -(2**70), 0), I(Op.CONST, dest=2**64, c1=1.0),
+                                   (2**80, 0, 0, 0, 0.0, 0.0), I(Op.ADD, 0, 1, 0)])
+    assert fast.compile_program(program).phase_sizes == (0, 1, 0)
 
 
 def test_constants_keep_their_sign_of_zero():

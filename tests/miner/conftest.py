@@ -21,8 +21,9 @@ from tests.helpers import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
-# A search small enough for tests: 4 features, 50/50 examples, 3 tasks, population 20.
-TINY = ["--task-type", "scalar_linear", "--feature-dim", "4", "--train-examples", "50", "--val-examples", "50",
+# A search small enough for tests: 4 features, 50/50 examples, 3 tasks, population 20; the `baseline`
+# engine, whose one child per generation makes iteration and evaluation counts easy to state.
+TINY = ["--engine", "baseline", "--task-type", "scalar_linear", "--feature-dim", "4", "--train-examples", "50", "--val-examples", "50",
         "--pop-size", "20", "--miner-task-count", "3", "--validator-task-count", "4"]
 
 

@@ -12,6 +12,7 @@ from core.dsl import check_dsl, from_dsl
 from core.engines import EngineParams
 from core.engines.checkpoint import checkpoint_path
 from miner.progress import population_stats
+from miner.options import miner_parser, parse_options
 from miner.validation import CandidateGate
 from miner.worker import MiningWorker
 from tests.miner.conftest import RecordingHost, tiny_args
@@ -199,3 +200,19 @@ def test_verbose_forwards_the_engine_log_lines():
     host = run_worker("--iterations", "3", "--log-every", "100", "--validate-every", "0", "--verbose")
     lines = [e["message"] for e in host.of_type("log")]
     assert len(lines) == 3 and all(line.startswith("[regularized-evo] iter=") for line in lines)
+
+
+def test_the_default_engine_is_evolve_and_its_candidates_are_verified_dsl():
+    assert parse_options(miner_parser("test-miner", "test"), []).engine == "evolve"
+    host = RecordingHost()
+    worker = MiningWorker(tiny_args("--seed", "3", "--engine", "evolve", "--iterations", "30", "--log-every", "10",
+                                    "--validate-every", "10"), 0, host)
+    worker.run()
+    progress = host.of_type("progress")
+    assert [e["iteration"] for e in progress] == [1, 10, 20, 30]
+    assert progress[-1]["evaluations"] == 20 + 30 * 5  # the population, then batches of pop_size // 4
+    candidates = host.of_type("candidate")
+    assert candidates
+    for candidate in candidates:
+        assert candidate["engine"] == "evolve"
+        assert from_dsl(candidate["algorithm_dsl"], 4, strict=True) is not None

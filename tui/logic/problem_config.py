@@ -7,7 +7,7 @@ from pathlib import Path
 from tui.logic.files import bitsota_home, write_json_atomic
 
 DEFAULT_PROBLEM_CONFIG = {
-    "mining": {"engine": "baseline", "checkpoint_generations": 1000, "miner_task_count": 10,
+    "mining": {"engine": "evolve", "checkpoint_generations": 1000, "miner_task_count": 10,
                "validator_task_count": None, "validate_every": 1000, "fec_cache_size": 0,
                "engine_params": {"pop_size": 100, "tournament_size": 10, "mutation_prob": 0.9}},
     "args": {"task_type": "cifar10_binary", "workers": 1, "iterations": 0, "seed": None, "feature_dim": 16,

@@ -1,0 +1,182 @@
+"""Search quality: does an engine find a learning algorithm, and how fast (issue 11's benchmark contract).
+
+    python -m benchmarks.search_quality [--engine NAME] --config automl-zero-demo|quick --seeds 1,2,3 \\
+        --cpu-seconds N [--feature-dim F] [--task-count D]
+
+Runs one search per seed, one after another in this process, each for N CPU seconds of this process (not
+wall time), with the engine built exactly as a miner builds it (`make_engine` on the miner fitness of
+algorithm.md §11). Whenever the engine's best program changes it is re-scored the way a validator scores
+it (printed, parsed leniently, median with -inf of the task scores, §7) on 100 scalar_linear tasks of the
+same data sizes and feature dimension that the miner suite never contains; the time spent re-scoring is not
+charged to the search. A seed has *found* a learning rule when that re-score reaches 0.99; its search stops
+there (as a miner would submit it). Prints one `name=value` per line:
+
+- found=K/S: seeds whose best program re-scored >= 0.99 on the unseen tasks;
+- median_cpu_seconds_to_found: median search CPU seconds to that point over the seeds that found one;
+- best_unseen_median: median over seeds of the last re-score of their best program;
+- evals_per_cpu_second: programs evaluated (cache hits included) per search CPU second, all seeds together;
+- per seed, as each finishes: seed_<s>_unseen, seed_<s>_cpu_seconds_to_found (or none), seed_<s>_evaluations.
+
+Configs (scalar_linear, 100/100 examples, program shape of the AutoML-Zero demo: ops 10/2/8, registers
+4/3/1, tournament 10, mutation probability 0.9):
+- automl-zero-demo: 4 features, 10 tasks, population 1000, FEC on 10/10 probe examples; `evolve` draws only
+  the six ops of the AutoML-Zero demo (constant set, dot product, scalar difference, scalar product,
+  scalar-vector product, vector sum). The specified engines cannot be restricted and draw all 23 opcodes.
+- quick: 4 features, 4 tasks, population 100, FEC on 32/32 probe examples; all 23 opcodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+from core.dsl import from_dsl, to_dsl
+from core.engines import DEFAULT_ENGINE, ENGINE_NAMES, EngineParams, make_engine
+from core.engines.fitness import miner_fitness
+from core.evaluate import TaskSet
+from core.program import Program
+from core.scoring import median_score
+from core.tasks.suites import eval_seed, make_spec, suite_seed
+
+FOUND_SCORE = 0.99
+UNSEEN_TASKS = 100
+UNSEEN_FIRST_ID = 1000  # extension ids from here have parameter seeds no miner suite id uses
+VALIDATOR_TASK_SEED = 1337
+DEMO_SHAPE = dict(scalar_count=4, vector_count=3, matrix_count=1, setup_max_ops=10, predict_max_ops=2, learn_max_ops=8)
+EXAMPLES = 100
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    feature_dim: int
+    task_count: int
+    pop_size: int
+    fec_examples: int
+    op_space: str
+
+
+CONFIGS = {
+    "automl-zero-demo": QualityConfig(feature_dim=4, task_count=10, pop_size=1000, fec_examples=10,
+                                      op_space="automl-zero-demo"),
+    "quick": QualityConfig(feature_dim=4, task_count=4, pop_size=100, fec_examples=32, op_space="all"),
+}
+
+
+def build_engine(engine: str, config: QualityConfig, feature_dim: int, task_count: int, seed: int):
+    fitness_fn = miner_fitness("scalar_linear", feature_dim, task_count, 0, train_examples=EXAMPLES,
+                               val_examples=EXAMPLES, fec_cache_size=100_000,
+                               fec_train_examples=config.fec_examples, fec_valid_examples=config.fec_examples)
+    params = EngineParams(input_dim=feature_dim, pop_size=config.pop_size, tournament_size=10, mutation_prob=0.9,
+                          op_space=config.op_space, **DEMO_SHAPE)
+    return make_engine(engine, params, fitness_fn, seed=seed)
+
+
+class UnseenScorer:
+    """The validator's score of a program on 100 scalar_linear tasks outside every miner suite."""
+
+    def __init__(self, feature_dim: int) -> None:
+        sizes = {"train_samples": EXAMPLES, "val_samples": EXAMPLES}
+        specs = [make_spec("scalar_linear", UNSEEN_FIRST_ID + k, feature_dim, sizes) for k in range(UNSEEN_TASKS)]
+        seed = suite_seed(VALIDATOR_TASK_SEED, feature_dim)
+        self.feature_dim = feature_dim
+        self.tasks = TaskSet([spec.load() for spec in specs], [eval_seed(spec, seed) for spec in specs])
+
+    def score(self, program: Program) -> float:
+        submitted = from_dsl(to_dsl(program), self.feature_dim)
+        return median_score(self.tasks.scores(submitted))
+
+
+@dataclass
+class SeedResult:
+    seed: int
+    unseen: float
+    seconds_to_found: float | None
+    evaluations: int
+    search_seconds: float
+
+
+def run_seed(engine, scorer: UnseenScorer, cpu_seconds: float) -> SeedResult:
+    """Search until the budget is spent or the best re-scores >= FOUND_SCORE; re-scoring is not charged."""
+    charged, unseen, last_best = 0.0, float("-inf"), None
+    while charged < cpu_seconds:
+        started = time.process_time()
+        engine.evolve_generation()
+        charged += time.process_time() - started
+        if engine.best_program is not last_best:
+            last_best = engine.best_program
+            unseen = scorer.score(last_best)
+            if unseen >= FOUND_SCORE:
+                return SeedResult(engine.seed, unseen, charged, engine.evaluations, charged)
+    return SeedResult(engine.seed, unseen, None, engine.evaluations, charged)
+
+
+def parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seeds takes comma-separated integers, not {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError("--seeds needs at least one non-negative seed")
+    return seeds
+
+
+def positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text!r}")
+        return value
+    return parse
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.search_quality", description=__doc__.split("\n")[0])
+    parser.add_argument("--engine", choices=ENGINE_NAMES, default=DEFAULT_ENGINE, help="default: the miners' default")
+    parser.add_argument("--config", choices=sorted(CONFIGS), required=True)
+    parser.add_argument("--seeds", type=parse_seeds, default=[1, 2, 3], help="comma-separated engine seeds")
+    parser.add_argument("--cpu-seconds", type=positive(float), required=True, help="search CPU seconds per seed")
+    parser.add_argument("--feature-dim", type=positive(int), default=None, help="default: the config's (4)")
+    parser.add_argument("--task-count", type=positive(int), default=None, help="miner suite size; default: the config's")
+    args = parser.parse_args(argv)
+    config = CONFIGS[args.config]
+    feature_dim = args.feature_dim or config.feature_dim
+    task_count = args.task_count or config.task_count
+    scorer = UnseenScorer(feature_dim)
+    report({"engine": args.engine, "config": args.config, "feature_dim": feature_dim, "task_count": task_count,
+            "cpu_seconds": args.cpu_seconds})
+    results = []
+    for seed in args.seeds:
+        engine = build_engine(args.engine, config, feature_dim, task_count, seed)
+        results.append(run_seed(engine, scorer, args.cpu_seconds))
+        report(seed_lines(results[-1]))
+    report(summary(results))
+    return 0
+
+
+def seed_lines(r: SeedResult) -> dict:
+    return {f"seed_{r.seed}_unseen": f"{r.unseen:.6f}",
+            f"seed_{r.seed}_cpu_seconds_to_found": "none" if r.seconds_to_found is None else f"{r.seconds_to_found:.1f}",
+            f"seed_{r.seed}_evaluations": r.evaluations}
+
+
+def summary(results: list[SeedResult]) -> dict:
+    found = [r for r in results if r.seconds_to_found is not None]
+    return {
+        "found": f"{len(found)}/{len(results)}",
+        "median_cpu_seconds_to_found": (f"{statistics.median(r.seconds_to_found for r in found):.1f}"
+                                        if found else "none"),
+        "best_unseen_median": f"{statistics.median(r.unseen for r in results):.6f}",
+        "evals_per_cpu_second": f"{sum(r.evaluations for r in results) / sum(r.search_seconds for r in results):.0f}",
+    }
+
+
+def report(lines: dict) -> None:
+    for name, value in lines.items():
+        print(f"{name}={value}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

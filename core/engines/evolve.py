@@ -1,0 +1,175 @@
+"""`evolve`: regularized evolution with AutoML-Zero's pieces, the miners' default engine (CHANGES.md item 2).
+
+The loop is the aging evolution of `baseline` (tournament over a FIFO population, the child replaces the
+oldest), with three injected pieces:
+- a generator (`core.engines.generator`): well-typed random instructions of the configured op space;
+- a mutator (`core.engines.mutator`): insert, remove, randomize instruction, randomize phase, alter param;
+- an evaluator (`core.engines.search_fitness`): the validator-agreeing search fitness with a hurdle and
+  functional equivalence cache, called once per batch of children.
+
+One `evolve_generation()` breeds and evaluates `batch_size` children from the current population, then
+ages them in. The first population mixes random programs (every phase full) and empty ones.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import logging
+import random
+from typing import Any, Sequence
+
+import numpy as np
+
+from core.engines.base import Engine, GenerationResult, loaded_fitness
+from core.engines.credit import Credit
+from core.engines.generator import ProgramGenerator
+from core.engines.mutation import clone
+from core.engines.mutator import Mutator
+from core.engines.population import fitness_from_json
+from core.engines.search_fitness import evaluator_for
+from core.program import Program
+
+log = logging.getLogger(__name__)
+
+
+class EvolveEngine(Engine):
+    """The population is a FIFO ring: `_ring[_head]` is the oldest entry."""
+
+    name = "evolve"
+
+    def __init__(self, *args, evaluator=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.random = random.Random(self.seed + self.worker_id)
+        self.generator = ProgramGenerator(self.params.new_program(), self.params.op_space)
+        self.mutator = Mutator(self.generator)
+        self.form_credit = Credit(len(self.generator.forms))
+        self.operator_credit = Credit(len(self.mutator.names))
+        self._operator_cumulative = list(itertools.accumulate([1.0] * len(self.mutator.names)))
+        self.evaluator = evaluator or evaluator_for(self.fitness_fn, combine=self.params.search_fitness,
+                                                    held_out_tasks=self.params.held_out_tasks)
+        self._ring: list[tuple[Program, float]] = []
+        self._fitness = np.empty(0)  # the ring's fitness values, for batched tournaments
+        self._head = 0
+        self.stagnation = 0
+
+    def population(self) -> list[tuple[Program, float]]:
+        return self._ring[self._head:] + self._ring[: self._head]
+
+    def fec_stats(self) -> dict | None:
+        return self.evaluator.stats()
+
+    def evaluate_many(self, programs: Sequence[Program]) -> list[float]:
+        self.evaluations += len(programs)
+        return self.evaluator.fitness_many(programs)
+
+    # ------------------------------------------------------------------ the loop
+
+    def evolve_generation(self) -> GenerationResult:
+        if not self._ring:
+            self._build_population()
+        parents = self._tournament_winners(self.params.batch_size)
+        bred = [self._child(program) for program, _ in parents]
+        children = [child for child, _ in bred]
+        improved = False
+        for (_, parent_fitness), (child, arms), fitness in zip(parents, bred, self.evaluate_many(children)):
+            self._ring[self._head] = (child, fitness)
+            self._fitness[self._head] = fitness
+            self._head = (self._head + 1) % len(self._ring)
+            improved = self.consider_best(child, fitness) or improved
+            if self.params.adaptive and arms is not None:
+                operator, forms = arms
+                self.operator_credit.record([operator], fitness > parent_fitness)
+                self.form_credit.record(forms, fitness > parent_fitness)
+        if self.params.adaptive:
+            self._reweight()
+        self.generation += 1
+        self.stagnation = 0 if improved else self.stagnation + 1
+        if self.verbose:
+            log.info("[evolve] gen=%d evals=%d best=%.6f stagnation=%d fec=%s", self.generation,
+                     self.evaluations, self.best_fitness, self.stagnation, self.fec_stats())
+        return self.result()
+
+    def _child(self, parent: Program) -> tuple[Program, tuple[int, list[int]] | None]:
+        """A child and the arms that made it (operator, forms drawn), None when it is an unchanged copy."""
+        if self.random.random() >= self.params.mutation_prob:
+            return clone(parent), None
+        self.generator.drawn = []
+        choice = bisect.bisect_right(self._operator_cumulative, self.random.random() * self._operator_cumulative[-1])
+        child, operator = self.mutator.mutate(self.random, parent, min(choice, len(self.mutator.names) - 1))
+        return child, (None if operator < 0 else (operator, self.generator.drawn))
+
+    def _reweight(self) -> None:
+        self.generator.reweight(self.form_credit.weights())
+        self._operator_cumulative = list(itertools.accumulate(self.operator_credit.weights()))
+
+    def _tournament_winners(self, count: int) -> list[tuple[Program, float]]:
+        """`count` tournaments at once: the fittest of T entries drawn uniformly with replacement each
+        (the first drawn wins ties). Draws are queue positions, so a restored queue continues identically."""
+        size = len(self._ring)
+        drawn = (self.rng.integers(0, size, size=(count, self.params.tournament_size)) + self._head) % size
+        winners = drawn[np.arange(count), self._fitness[drawn].argmax(axis=1)]
+        return [self._ring[i] for i in winners.tolist()]
+
+    def _build_population(self) -> None:
+        programs = [self._initial_program() for _ in range(self.params.pop_size)]
+        self._install(programs, self.evaluate_many(programs))
+
+    def _initial_program(self) -> Program:
+        empty = self.params.new_program()
+        if self.random.random() < self.params.random_init_fraction:
+            return self.generator.random_program(self.random, empty)
+        return empty
+
+    def _install(self, programs: list[Program], fitnesses: list[float]) -> None:
+        self._ring, self._head = list(zip(programs, fitnesses)), 0
+        self._fitness = np.array(fitnesses, dtype=np.float64)
+        for program, fitness in self._ring:
+            self.consider_best(program, fitness)
+
+    # ------------------------------------------------------------------ loading, migration, state
+
+    def load_population(self, items: Sequence[dict]) -> None:
+        """Population from items (oldest first); missing fitness is evaluated; truncated or padded with
+        new initial programs to pop_size."""
+        items = list(items)[: self.params.pop_size]
+        programs = [self.program_of(item) for item in items]
+        known = [loaded_fitness(item) for item in items]
+        while len(programs) < self.params.pop_size:
+            programs.append(self._initial_program())
+            known.append(None)
+        missing = [i for i, fitness in enumerate(known) if fitness is None]
+        for i, fitness in zip(missing, self.evaluate_many([programs[i] for i in missing])):
+            known[i] = fitness
+        self._install(programs, known)
+
+    def import_migrants(self, indices: Sequence[int], items: Sequence[dict]) -> None:
+        """Newcomers take the exported slots, re-evaluated on this worker's suite."""
+        programs = [self.program_of(item) for item in items]
+        size = len(self._ring)
+        for index, program, fitness in zip(indices, programs, self.evaluate_many(programs)):
+            slot = (self._head + index) % size
+            self._ring[slot], self._fitness[slot] = (program, fitness), fitness
+            self.consider_best(program, fitness)
+
+    def _extra_state(self) -> dict[str, Any]:
+        version, internal, gauss = self.random.getstate()
+        return {
+            "population": self.exact_items(self.population()),
+            "stagnation": self.stagnation,
+            "random_state": [version, list(internal), gauss],
+            "form_credit": self.form_credit.state(),
+            "operator_credit": self.operator_credit.state(),
+        }
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        saved_best = self.best_program, self.best_fitness
+        programs = [self.program_of(item) for item in state["population"]]
+        self._install(programs, [fitness_from_json(item["fitness"]) for item in state["population"]])
+        self.best_program, self.best_fitness = saved_best
+        self.stagnation = int(state.get("stagnation", 0))
+        version, internal, gauss = state["random_state"]
+        self.random.setstate((int(version), tuple(int(x) for x in internal), gauss))
+        self.form_credit.restore(state["form_credit"])
+        self.operator_credit.restore(state["operator_credit"])
+        self._reweight()

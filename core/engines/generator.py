@@ -1,0 +1,87 @@
+"""Random well-typed instructions and programs for the `evolve` engine.
+
+An instruction is drawn as: a uniform opcode of the phase's op list, a uniform form of that opcode (its
+operand and destination kinds, `core.engines.typed_ops`), a uniform register of each kind, and the
+constants the opcode reads. Python's `random.Random` is the generator: one draw costs a fraction of numpy's.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+
+from core.engines.typed_ops import CONSTANT_SLOTS, Form, forms_by_op, forms_for
+from core.program import NONE, PHASES, Instruction, Op, Program, make_address
+
+CONSTANT_LOW, CONSTANT_HIGH = -2.0, 2.0
+
+
+class ProgramGenerator:
+    """Random instructions of the configured op space for programs of one memory shape.
+
+    Each form has a prior weight (uniform opcode, then uniform form of it) that `reweight` can scale, e.g.
+    by what the search has learned; the indices of the forms drawn are appended to `drawn` (for credit).
+    """
+
+    def __init__(self, template: Program, op_space: str = "all") -> None:
+        self.template = template
+        self.op_space = op_space
+        grouped = forms_by_op(forms_for(op_space, template.matrix_count))
+        if not grouped:
+            raise ValueError(f"op space {op_space!r} has no instruction this memory shape can hold")
+        self.forms = [form for op in sorted(grouped) for form in grouped[op]]
+        self.priors = [1.0 / (len(grouped) * len(grouped[form.op])) for form in self.forms]
+        self._cumulative = list(itertools.accumulate(self.priors))
+        self._banks = {"s": template.scalar_count, "v": template.vector_count, "m": template.matrix_count}
+        self.vector_dim = template.vector_dim
+        self.drawn: list[int] = []
+
+    def reweight(self, multipliers: list[float]) -> None:
+        """Draw form i with probability proportional to priors[i] * multipliers[i]."""
+        self._cumulative = list(itertools.accumulate(p * m for p, m in zip(self.priors, multipliers)))
+
+    def register(self, rng: random.Random, kind: str) -> int:
+        return make_address(kind, below(rng, self._banks[kind]))
+
+    def form(self, rng: random.Random) -> Form:
+        index = bisect.bisect_right(self._cumulative, rng.random() * self._cumulative[-1])
+        index = min(index, len(self.forms) - 1)
+        self.drawn.append(index)
+        return self.forms[index]
+
+    def instruction(self, rng: random.Random) -> Instruction:
+        return self.instruction_of(rng, self.form(rng))
+
+    def instruction_of(self, rng: random.Random, form: Form) -> Instruction:
+        arg1 = self.register(rng, form.arg1) if form.arg1 else NONE
+        arg2 = self.register(rng, form.arg2) if form.arg2 else NONE
+        c1, c2 = self.constants(rng, form.op)
+        return Instruction.make(form.op, arg1, arg2, self.register(rng, form.dest), c1, c2)
+
+    def constants(self, rng: random.Random, op: int) -> tuple[float, float]:
+        """The constants `op` reads (a CONST_VEC index is a valid element); unread constants are 0."""
+        used = CONSTANT_SLOTS.get(op, 0)
+        if op == Op.CONST_VEC:
+            return float(below(rng, self.vector_dim)), constant(rng)
+        return (constant(rng) if used >= 1 else 0.0), (constant(rng) if used >= 2 else 0.0)
+
+    def fill(self, rng: random.Random, program: Program, phase: str, count: int) -> None:
+        """Replace a phase by `count` random instructions (at most its capacity)."""
+        count = min(count, program.capacity(phase))
+        setattr(program, phase, [self.instruction(rng) for _ in range(count)])
+
+    def random_program(self, rng: random.Random, empty: Program) -> Program:
+        """`empty` with every phase filled to capacity, as AutoML-Zero's random initial algorithms."""
+        for phase in PHASES:
+            self.fill(rng, empty, phase, empty.capacity(phase))
+        return empty
+
+
+def below(rng: random.Random, count: int) -> int:
+    """A uniform integer in [0, count): `randrange` costs several times more."""
+    return int(rng.random() * count)
+
+
+def constant(rng: random.Random) -> float:
+    return rng.uniform(CONSTANT_LOW, CONSTANT_HIGH)

@@ -1,0 +1,117 @@
+"""Every mutation operator of the `evolve` engine, in one place: AutoML-Zero's set.
+
+- insert: a random instruction at a random position of a phase with room;
+- remove: a random instruction of a non-empty phase;
+- randomize_instruction: one instruction replaced by a fresh random one;
+- randomize_phase: a whole phase redrawn (same length; 1..capacity when it was empty);
+- alter_param: one parameter of one instruction: a register (redrawn within its kind, so the form stays
+  well-typed) or a constant (scaled on a log scale, sometimes negated; a CONST_VEC index is redrawn).
+
+Operators edit a copy; `mutate` returns the child and the operator's index (for adaptive operator choice).
+An operator that cannot apply to a program (e.g. remove on an empty program) falls back to the next one.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Callable
+
+from core.engines.generator import ProgramGenerator, below, constant
+from core.engines.mutation import clone
+from core.engines.typed_ops import CONSTANT_SLOTS
+from core.program import NONE, PHASES, Instruction, Op, Program, address_kind
+
+Operator = Callable[[random.Random, Program], bool]
+OPERATOR_NAMES = ("insert", "remove", "randomize_instruction", "randomize_phase", "alter_param")
+FLIP_PROBABILITY = 0.1
+LOG_SCALE_SIGMA = 1.0
+CONSTANT_LIMIT = 1e6  # altered constants stay far inside float32
+
+
+class Mutator:
+    """Applies one of `operators` (names from OPERATOR_NAMES) to a copy of a parent."""
+
+    def __init__(self, generator: ProgramGenerator, operators: tuple[str, ...] = OPERATOR_NAMES) -> None:
+        unknown = set(operators) - set(OPERATOR_NAMES)
+        if unknown or not operators:
+            raise ValueError(f"unknown mutation operators {sorted(unknown)}; choose from {', '.join(OPERATOR_NAMES)}")
+        self.generator = generator
+        self.names = tuple(operators)
+        self._operators: list[Operator] = [getattr(self, name) for name in self.names]
+
+    def mutate(self, rng: random.Random, parent: Program, choice: int | None = None) -> tuple[Program, int]:
+        """A mutated copy of `parent` and the index of the operator that changed it (-1: none could)."""
+        child = clone(parent)
+        first = below(rng, len(self._operators)) if choice is None else choice
+        for step in range(len(self._operators)):
+            index = (first + step) % len(self._operators)
+            if self._operators[index](rng, child):
+                return child, index
+        return child, -1
+
+    # ------------------------------------------------------------------ operators
+
+    def insert(self, rng: random.Random, program: Program) -> bool:
+        phase = _pick_phase(rng, program, lambda name: len(program.phase(name)) < program.capacity(name))
+        if phase is None:
+            return False
+        instructions = program.phase(phase)
+        instructions.insert(below(rng, len(instructions) + 1), self.generator.instruction(rng))
+        return True
+
+    def remove(self, rng: random.Random, program: Program) -> bool:
+        phase = _pick_phase(rng, program, lambda name: bool(program.phase(name)))
+        if phase is None:
+            return False
+        instructions = program.phase(phase)
+        del instructions[below(rng, len(instructions))]
+        return True
+
+    def randomize_instruction(self, rng: random.Random, program: Program) -> bool:
+        phase = _pick_phase(rng, program, lambda name: bool(program.phase(name)))
+        if phase is None:
+            return False
+        instructions = program.phase(phase)
+        instructions[below(rng, len(instructions))] = self.generator.instruction(rng)
+        return True
+
+    def randomize_phase(self, rng: random.Random, program: Program) -> bool:
+        phase = _pick_phase(rng, program, lambda name: program.capacity(name) > 0)
+        if phase is None:
+            return False
+        count = len(program.phase(phase)) or rng.randint(1, program.capacity(phase))
+        self.generator.fill(rng, program, phase, count)
+        return True
+
+    def alter_param(self, rng: random.Random, program: Program) -> bool:
+        phase = _pick_phase(rng, program, lambda name: bool(program.phase(name)))
+        if phase is None:
+            return False
+        instructions = program.phase(phase)
+        index = below(rng, len(instructions))
+        instructions[index] = self._altered(rng, instructions[index])
+        return True
+
+    def _altered(self, rng: random.Random, ins: Instruction) -> Instruction:
+        params = [slot for slot, addr in (("arg1", ins.arg1), ("arg2", ins.arg2), ("dest", ins.dest)) if addr != NONE]
+        params += ("c1", "c2")[: CONSTANT_SLOTS.get(ins.op, 0)]
+        slot = params[below(rng, len(params))]
+        if slot in ("c1", "c2"):
+            return Instruction.make(*ins._replace(**{slot: self._altered_constant(rng, ins.op, slot, getattr(ins, slot))}))
+        return ins._replace(**{slot: self.generator.register(rng, address_kind(getattr(ins, slot)))})
+
+    def _altered_constant(self, rng: random.Random, op: int, slot: str, value: float) -> float:
+        if op == Op.CONST_VEC and slot == "c1":
+            return float(below(rng, self.generator.vector_dim))
+        if value == 0.0 or not math.isfinite(value):
+            return constant(rng)
+        if rng.random() < FLIP_PROBABILITY:
+            return -value
+        scaled = value * math.exp(rng.gauss(0.0, LOG_SCALE_SIGMA))
+        return max(-CONSTANT_LIMIT, min(CONSTANT_LIMIT, scaled))
+
+
+def _pick_phase(rng: random.Random, program: Program, eligible: Callable[[str], bool]) -> str | None:
+    phases = [name for name in PHASES if eligible(name)]
+    return phases[below(rng, len(phases))] if phases else None
