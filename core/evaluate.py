@@ -165,7 +165,7 @@ def _regression_scores_many(preds: np.ndarray, ran: np.ndarray, labels: np.ndarr
     """Scores of tasks begin..end-1 from `run_many`'s rows on a suite of equal-size regression tasks."""
     programs, tasks = len(preds), end - begin
     examples = labels.shape[1]
-    rows = preds.reshape(programs, -1, examples)[:, begin:end].reshape(programs * tasks, examples)
+    rows = preds.reshape(programs, len(labels), examples)[:, begin:end].reshape(programs * tasks, examples)
     flat = regression_scores(rows, np.tile(labels[begin:end], (programs, 1)))
     ran_flat = ran[:, begin:end].ravel().tolist()
     flat = [score if ok else NEG_INF for score, ok in zip(flat, ran_flat)]

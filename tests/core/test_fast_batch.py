@@ -59,6 +59,7 @@ def test_scores_many_equals_scores_on_every_task_range(family):
     programs = [random_program(g, 4) for _ in range(60)] + [_learner(4)]
     singles = [suite.scores(program) for program in programs]
     assert singles[-1][0] > -math.inf  # the learner scores on every task
+    assert suite.scores_many([]) == [] and suite.predict_many([]) == []
     for tasks_range in (slice(None), slice(0, 1), slice(1, 5), slice(2, 3), slice(4, 4)):
         for single, batch in zip(singles, suite.scores_many(programs, tasks=tasks_range)):
             assert batch == single[tasks_range]
