@@ -26,7 +26,13 @@ enum {
     OP_TAN, OP_HEAVISIDE, OP_GAUSSIAN, OP_UNIFORM, OP_DOT, OP_MATMUL, OP_OUTER, OP_NORM, OP_MEAN, OP_STD, OP_COPY,
     OP_FROBENIUS, /* COPY of a matrix into a scalar */
     OP_ASSIGN,    /* COPY by the assignment rule (store or broadcast) */
-    OP_LAST = OP_ASSIGN
+    /* Scalar forms (every operand and the dest a scalar): the most frequent instructions, run without the
+     * general kernels' rank dispatch. */
+    OP_ADD_S, OP_SUB_S, OP_MUL_S, OP_DIV_S, OP_CONST_S, OP_ASSIGN_S,
+    /* Short-vector forms (vector_dim <= SHORT_VECTOR): elementwise arithmetic into a vector dest, each operand a
+     * vector or a scalar (ra, rb hold the operand strides 1 or 0). */
+    OP_ADD_V, OP_SUB_V, OP_MUL_V, OP_DIV_V,
+    OP_LAST = OP_DIV_V
 };
 
 /* Flat register addresses (core/program.py): s0.. = 0.., v0.. = 20.., m0.. = 30.. */
@@ -50,7 +56,8 @@ typedef struct {
     int32_t s0, s1, v0;   /* offsets of the protocol registers */
 } header_t;
 
-#define BLOB_MAGIC 0x46455832 /* "FEX2" */
+#define BLOB_MAGIC 0x46455833 /* "FEX3" */
+#define SHORT_VECTOR 8 /* vector_dim up to which elementwise vector arithmetic runs as a short-vector form */
 #define MAX_VECTOR_DIM (1 << 24)   /* keeps n * n far from overflow */
 #define MAX_MEMORY_FLOATS (1 << 30) /* keeps every offset within int32 */
 static const float EPS = 1e-8f;
@@ -245,6 +252,7 @@ KERNEL float population_std(const float *x, Py_ssize_t n, float *tmp, int ordere
 
 typedef float v8f __attribute__((vector_size(32), aligned(4))); /* eight floats at any float address */
 #define load8(p) (*(const v8f *)(p))
+static inline v8f broadcast8(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
 
 /* The 8x8 transpose: row j of the result holds element j of every input vector. */
 KERNEL void transpose8(v8f r[8])
@@ -379,12 +387,59 @@ static void assign(float *dest, int rd, const float *out, int rr, Py_ssize_t n)
 }
 
 
+/* A short-vector form: element by element with plain loads and stores (a vector load right after scalar
+ * stores to the same register would stall on store forwarding). The results go to a local array first, as
+ * the dest may be an operand; when one is NaN they are recomputed with the operand-ordered NaN choice (see
+ * nan_first), as the general kernels do. */
+#define SHORT_VECTOR_OP(PLAIN, ORDERED)                                                             \
+    {                                                                                               \
+        const float *a = mem + in->a, *b = mem + in->b;                                            \
+        const Py_ssize_t sa = in->ra, sb = in->rb;                                                  \
+        float r[SHORT_VECTOR], *d = mem + in->d;                                                    \
+        int nan = 0;                                                                                \
+        for (Py_ssize_t k = 0; k < n; k++) {                                                        \
+            float x = a[k * sa], y = b[k * sb];                                                     \
+            r[k] = (PLAIN);                                                                         \
+            nan |= r[k] != r[k];                                                                    \
+        }                                                                                           \
+        if (nan)                                                                                    \
+            for (Py_ssize_t k = 0; k < n; k++) {                                                    \
+                float x = a[k * sa], y = b[k * sb];                                                 \
+                r[k] = ORDERED(x, y);                                                               \
+            }                                                                                       \
+        for (Py_ssize_t k = 0; k < n; k++) d[k] = r[k];                                             \
+    }
+#define ORDERED_ADD(x, y) nan_first((x), (y), (x) + (y))
+#define ORDERED_MUL(x, y) nan_first((x), (y), (x) * (y))
+#define PLAIN_SUB(x, y) ((x) - (y))
+#define PLAIN_DIV(x, y) div_eps((x), (y))
+
 KERNEL void execute(const machine_t *m, Py_ssize_t start, Py_ssize_t stop)
 {
     float *mem = m->mem;
     Py_ssize_t n = m->n;
     for (Py_ssize_t pc = start; pc < stop; pc++) {
         const instr_t *in = &m->code[pc];
+        switch (in->op) {
+        case OP_ADD_S: {
+            float x = mem[in->a], y = mem[in->b], r = x + y;
+            mem[in->d] = r == r ? r : nan_first(x, y, r);
+            continue;
+        }
+        case OP_MUL_S: {
+            float x = mem[in->a], y = mem[in->b], r = x * y;
+            mem[in->d] = r == r ? r : nan_first(x, y, r);
+            continue;
+        }
+        case OP_SUB_S: mem[in->d] = mem[in->a] - mem[in->b]; continue;
+        case OP_DIV_S: mem[in->d] = div_eps(mem[in->a], mem[in->b]); continue;
+        case OP_CONST_S: mem[in->d] = in->c1; continue;
+        case OP_ASSIGN_S: mem[in->d] = mem[in->a]; continue;
+        case OP_ADD_V: SHORT_VECTOR_OP(x + y, ORDERED_ADD) continue;
+        case OP_MUL_V: SHORT_VECTOR_OP(x * y, ORDERED_MUL) continue;
+        case OP_SUB_V: SHORT_VECTOR_OP(x - y, PLAIN_SUB) continue;
+        case OP_DIV_V: SHORT_VECTOR_OP(x / (y + EPS), PLAIN_DIV) continue;
+        }
         float c1 = in->c1, c2 = in->c2;
         float *a = mem + in->a, *b = mem + in->b, *d = mem + in->d, *o = mem + in->out;
         switch (in->op) {
@@ -646,11 +701,25 @@ static void lower_result(const source_t *src, int ra, int32_t *op, int32_t *rr)
     }
 }
 
-static void lower(const source_t *src, const int32_t *offset, int32_t scratch, instr_t *row)
+/* The scalar form of a kernel op whose dest is a scalar (then so are its operands, §4.2 rule 8). */
+static int32_t scalar_form(int32_t op)
+{
+    switch (op) {
+    case OP_ADD: return OP_ADD_S;
+    case OP_SUB: return OP_SUB_S;
+    case OP_MUL: return OP_MUL_S;
+    case OP_DIV: return OP_DIV_S;
+    case OP_CONST: return OP_CONST_S;
+    case OP_ASSIGN: return OP_ASSIGN_S;
+    default: return op;
+    }
+}
+
+static void lower(const source_t *src, const int32_t *offset, int32_t scratch, long n, instr_t *row)
 {
     memset(row, 0, sizeof(*row));
     if (src->op == OP_CONST_VEC) { /* one element of a vector; the skip rules checked the index */
-        row->op = OP_CONST;
+        row->op = OP_CONST_S;
         row->d = row->out = offset[src->dest] + (int32_t)trunc(src->c1);
         row->c1 = (float)src->c2;
         return;
@@ -670,6 +739,10 @@ static void lower(const source_t *src, const int32_t *offset, int32_t scratch, i
         row->out = row->d;
     row->c1 = (float)src->c1;
     row->c2 = src->op == OP_UNIFORM ? (float)(src->c2 - src->c1) : (float)src->c2;
+    if (row->rd == 0)
+        row->op = scalar_form(row->op);
+    else if (row->rd == 1 && row->rr == 1 && n <= SHORT_VECTOR && row->op >= OP_ADD && row->op <= OP_DIV)
+        row->op += OP_ADD_V - OP_ADD, row->ra = row->ra == 1, row->rb = row->rb == 1;
 }
 
 /* Lower the gathered instructions into c->blob. Every register the program touches gets a slot, in address
@@ -719,7 +792,7 @@ static int lower_program(compiler_t *c, long n, const Py_ssize_t kept[3], size_t
     if (!grow((void **)&c->blob, &c->blob_cap, *blob_len, 1)) return 0;
     header_t *h = (header_t *)c->blob;
     instr_t *rows = (instr_t *)(h + 1);
-    for (Py_ssize_t k = 0; k < count; k++) lower(&c->src[k], offset, (int32_t)top, &rows[k]);
+    for (Py_ssize_t k = 0; k < count; k++) lower(&c->src[k], offset, (int32_t)top, n, &rows[k]);
     h->magic = BLOB_MAGIC;
     h->n = (int32_t)n;
     h->phase_end[0] = (int32_t)kept[0];
@@ -765,8 +838,9 @@ static int check_span(int64_t offset, int rank, int64_t n, int64_t mem_len)
     return rank >= 0 && rank <= 2 && offset >= 0 && offset + rank_size(rank, n) <= mem_len;
 }
 
-/* The operand ranks each kernel assumes (it reads n or n*n floats from its operands whatever they are). */
-static int ranks_fit(const instr_t *in)
+/* The operand ranks each kernel assumes (it reads n or n*n floats from its operands whatever they are; a
+ * short-vector form's ra and rb are strides 0 or 1, which check_span reads as ranks 0 or 1). */
+static int ranks_fit(const instr_t *in, int64_t n)
 {
     switch (in->op) {
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
@@ -778,6 +852,12 @@ static int ranks_fit(const instr_t *in)
     case OP_OUTER: return in->ra == 1 && in->rb == 1 && in->rr == 2;
     case OP_NORM: case OP_MEAN: case OP_STD: return in->ra == 1 && in->rr == 0;
     case OP_FROBENIUS: return in->ra == 2 && in->rr == 0;
+    case OP_ADD_S: case OP_SUB_S: case OP_MUL_S: case OP_DIV_S:
+        return in->ra == 0 && in->rb == 0 && in->rr == 0 && in->rd == 0;
+    case OP_ASSIGN_S: return in->ra == 0 && in->rr == 0 && in->rd == 0;
+    case OP_CONST_S: return in->rr == 0 && in->rd == 0;
+    case OP_ADD_V: case OP_SUB_V: case OP_MUL_V: case OP_DIV_V: /* ra, rb are strides here */
+        return n <= SHORT_VECTOR && in->ra >= 0 && in->ra <= 1 && in->rb >= 0 && in->rb <= 1 && in->rr == 1 && in->rd == 1;
     default: return in->rr == in->rd; /* CONST, GAUSSIAN, UNIFORM fill their dest */
     }
 }
@@ -799,7 +879,7 @@ static const header_t *checked_blob(const Py_buffer *buf)
         if (in->op <= OP_NOOP || in->op > OP_LAST || in->op == OP_CONST_VEC || in->op == OP_COPY) return NULL;
         if (!check_span(in->a, in->ra, n, mem) || !check_span(in->b, in->rb, n, mem) ||
             !check_span(in->d, in->rd, n, mem) || !check_span(in->out, in->rr, n, mem) || in->rr > in->rd ||
-            !ranks_fit(in))
+            !ranks_fit(in, n))
             return NULL;
     }
     return h;
@@ -881,7 +961,7 @@ static PyObject *run(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "run: inconsistent task buffers");
         goto done;
     }
-    float *mem = PyMem_RawMalloc(sizeof(float) * ((size_t)h->mem_floats + (size_t)h->n));
+    float *mem = PyMem_RawCalloc((size_t)h->mem_floats + (size_t)h->n + SHORT_VECTOR, sizeof(float));
     if (mem == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -964,7 +1044,9 @@ static PyObject *run_many(PyObject *self, PyObject *args)
             memset(ran_row, 0, (size_t)task_count);
             continue;
         }
-        if (!grow((void **)&mem, &mem_cap, (size_t)h->mem_floats + (size_t)h->n, sizeof(float))) goto done;
+        size_t had = mem_cap;
+        if (!grow((void **)&mem, &mem_cap, (size_t)h->mem_floats + (size_t)h->n + SHORT_VECTOR, sizeof(float))) goto done;
+        if (mem_cap > had) memset(mem + had, 0, (mem_cap - had) * sizeof(float)); /* the padding is read */
         pcg64_t generator;
         bitgen_t bitgen;
         machine_t m = {(const instr_t *)(h + 1), mem, mem + h->mem_floats, h->n, &bitgen};

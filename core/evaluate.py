@@ -6,6 +6,7 @@ canonical interpreter), `fast` (an error when it is not available) or `canonical
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 
@@ -156,11 +157,17 @@ class TaskSet:
         cuts = self._val_slices
         return [[row[cut] if ok else None for cut, ok in zip(cuts, oks)] for row, oks in zip(preds, ran.tolist())]
 
-    def scores_many(self, programs: Sequence[Program], epochs: int = 1, tasks: slice = slice(None)) -> list[list[float]]:
+    def scores_many(self, programs: Sequence[Program], epochs: int = 1, tasks: slice = slice(None), *,
+                    hurdle: bool = False) -> list[list[float]]:
         """`scores` of each program on the tasks `tasks` only (a contiguous slice; default all), bit for bit:
-        one `run_many` call, and for a suite of equal-size regression tasks one vectorised scoring pass."""
+        one `run_many` call, and for a suite of equal-size regression tasks one vectorised scoring pass.
+
+        `hurdle` (a search-only shortcut): the first task of the range is scored first, and the others only
+        for the programs that scored finite there; a program that failed it gets −inf for the rest unrun."""
         begin, end, _ = tasks.indices(len(self.tasks))
         end = max(begin, end)
+        if hurdle and end - begin > 1:
+            return self._scores_past_hurdle(programs, epochs, begin, end)
         preds, ran = self.run_many(programs, epochs, slice(begin, end))
         if self._regression_labels is not None:
             return _regression_scores_many(preds, ran, self._regression_labels, begin, end)
@@ -169,11 +176,22 @@ class TaskSet:
                 for row, oks in zip(preds, ran[:, begin:end].tolist())]
 
 
+    def _scores_past_hurdle(self, programs: Sequence[Program], epochs: int, begin: int, end: int) -> list[list[float]]:
+        scores = self.scores_many(programs, epochs, slice(begin, begin + 1))
+        passed = [i for i, (first,) in enumerate(scores) if math.isfinite(first)]
+        rest = self.scores_many([programs[i] for i in passed], epochs, slice(begin + 1, end))
+        for row in scores:
+            row.extend([NEG_INF] * (end - begin - 1))
+        for i, tail in zip(passed, rest):
+            scores[i][1:] = tail
+        return scores
+
+
 def _regression_scores_many(preds: np.ndarray, ran: np.ndarray, labels: np.ndarray, begin: int, end: int) -> list[list[float]]:
     """Scores of tasks begin..end-1 from `run_many`'s rows on a suite of equal-size regression tasks."""
     programs, tasks = len(preds), end - begin
     examples = labels.shape[1]
-    rows = preds.reshape(programs, -1, examples)[:, begin:end].reshape(programs * tasks, examples)
+    rows = preds.reshape(programs, len(labels), examples)[:, begin:end].reshape(programs * tasks, examples)
     flat = regression_scores(rows, np.tile(labels[begin:end], (programs, 1)))
     ran_flat = ran[:, begin:end].ravel().tolist()
     flat = [score if ok else NEG_INF for score, ok in zip(flat, ran_flat)]

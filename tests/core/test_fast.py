@@ -116,6 +116,11 @@ NAN_CASES = {
     "sin_inf": [I(Op.SIN, 2, dest=0)], "tan_nan": [I(Op.TAN, 3, dest=0)], "exp_nan": [I(Op.EXP, 3, dest=0)],
     "log_nan": [I(Op.LOG, 3, dest=0)], "std_nan": [I(Op.STD, 21, dest=0)], "heaviside_nan": [I(Op.HEAVISIDE, 3, dest=0)],
     "matmul_nan": [I(Op.OUTER, 21, 20, 30), I(Op.MATMUL, 30, 22, 23), I(Op.NORM, 23, dest=0)],
+    # short-vector forms (vector_dim <= 8): scalar and vector operands, in place
+    "scalar_times_vector": [I(Op.MUL, 4, 21, 23), I(Op.MEAN, 23, dest=0)],
+    "vector_times_scalar": [I(Op.MUL, 21, 4, 23), I(Op.MEAN, 23, dest=0)],
+    "vector_plus_in_place": [I(Op.ADD, 22, 21, 22), I(Op.MEAN, 22, dest=0)],
+    "scalar_plus_vector": [I(Op.ADD, 3, 22, 23), I(Op.SUB, 23, 4, 23), I(Op.DIV, 23, 3, 23), I(Op.MEAN, 23, dest=0)],
 }
 
 

@@ -59,9 +59,25 @@ def test_scores_many_equals_scores_on_every_task_range(family):
     programs = [random_program(g, 4) for _ in range(60)] + [_learner(4)]
     singles = [suite.scores(program) for program in programs]
     assert singles[-1][0] > -math.inf  # the learner scores on every task
+    assert suite.scores_many([]) == [] and suite.predict_many([]) == []
     for tasks_range in (slice(None), slice(0, 1), slice(1, 5), slice(2, 3), slice(4, 4)):
         for single, batch in zip(singles, suite.scores_many(programs, tasks=tasks_range)):
             assert batch == single[tasks_range]
+
+
+def test_hurdle_skips_the_rest_only_after_a_failed_first_task():
+    g = np.random.default_rng(17)
+    tasks, seeds = _suite("scalar_linear", 4, 4, seed=2)
+    suite = TaskSet(tasks, seeds, "fast")
+    programs = [random_program(g, 4) for _ in range(80)] + [_learner(4)]
+    full = suite.scores_many(programs)
+    hurdled = suite.scores_many(programs, hurdle=True)
+    failed_first = [i for i, row in enumerate(full) if not math.isfinite(row[0])]
+    assert 0 < len(failed_first) < len(programs)
+    for i, (whole, short) in enumerate(zip(full, hurdled)):
+        assert short == (whole[:1] + [-math.inf] * 3 if i in failed_first else whole)
+    assert suite.scores_many(programs, tasks=slice(1, 3), hurdle=True) == [
+        row[1:3] if math.isfinite(row[1]) else [row[1], -math.inf] for row in full]
 
 
 def test_canonical_task_set_gives_the_same_batches():
