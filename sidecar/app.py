@@ -8,17 +8,16 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from core.infra.asgi import RequestGuard, install_handlers
+from core.infra.jsonsafe import finite_json
 from sidecar import SERVICE_NAME, __version__
-from sidecar.bodylimit import BodyLimit
 from sidecar.caps import MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH, caps_summary
 from sidecar.config import SidecarConfig
 from sidecar.errors import PAYLOAD_TOO_LARGE, ApiError
 from sidecar.journal import Journal
-from sidecar.jsonsafe import finite_json
+from sidecar.loopback import LoopbackOnly
 from sidecar.models import GlobalSota, JobEnqueue, JobResult, RunRef, RunStart, SubmissionResult, blank_to_none
 from sidecar.replay import replay
 from sidecar.state import SidecarState
@@ -47,21 +46,12 @@ def create_app(config: SidecarConfig | None = None) -> FastAPI:
 
     app = FastAPI(title=APP_TITLE, version=__version__, lifespan=lifespan)
     app.state.config = config
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    install_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES, refuse_nul=False,
+                       too_large_detail=PAYLOAD_TOO_LARGE)
+    app.add_middleware(LoopbackOnly, check_host=not config.allow_remote)
     app.include_router(_router())
     return app
-
-
-async def _api_error(request: Request, error: ApiError) -> JSONResponse:
-    return JSONResponse({"detail": error.detail}, status_code=error.status_code)
-
-
-async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    """FastAPI's 422, minus the echoed input, which may hold NaN or infinity (not valid JSON)."""
-    errors = [{key: value for key, value in entry.items() if key != "input"} for entry in error.errors()]
-    return JSONResponse({"detail": finite_json(jsonable_encoder(errors))}, status_code=422)
 
 
 def _sidecar_state(request: Request) -> SidecarState:
