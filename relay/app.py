@@ -18,10 +18,10 @@ from core.infra.replay import ReplayLedger
 from relay import __version__
 from relay.allowlist import Allowlist, MetagraphLoader
 from relay.db import READONLY_HINT, Database
+from relay.logs import configure_logging
 from relay.metrics import RequestMetrics
 from relay.migrate import ensure_global_sota, upgrade_to_head
 from relay.models import ReplayLedgerTable
-from relay.logs import configure_logging
 from relay.routes import admin, blacklist, invites, public, submissions, uid0_test_queue, votes
 from relay.settings import Settings, load_settings
 from relay.state import RelayState

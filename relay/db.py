@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from core.infra.errors import Conflict
 from core.infra.database import create_engine as create_service_engine
+from core.infra.errors import Conflict
 from relay.settings import Settings
 
 READONLY_HINT = "attempt to write a readonly database"

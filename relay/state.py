@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from core.infra.replay import ReplayLedger
-
 from relay.allowlist import Allowlist
 from relay.db import Database
 from relay.metrics import RequestMetrics

@@ -7,8 +7,8 @@ serialised across processes on PostgreSQL by an advisory lock, so concurrent sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from alembic import command
 from alembic.config import Config

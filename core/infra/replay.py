@@ -8,7 +8,8 @@ key makes spending atomic: of two concurrent requests carrying the same signatur
 
 from __future__ import annotations
 
-from typing import AsyncContextManager, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy import Column, Float, LargeBinary, MetaData, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,7 +33,7 @@ def ledger_table(metadata: MetaData) -> Table:
     )
 
 
-Transaction = Callable[[], AsyncContextManager]
+Transaction = Callable[[], AbstractAsyncContextManager]
 
 
 class ReplayLedger:

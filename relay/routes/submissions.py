@@ -17,8 +17,8 @@ from core.infra import signatures
 from relay.auth import MinerHotkey, ValidatorHotkey
 from relay.models import BlacklistVote, InvitationCode, MiningResult, utcnow
 from relay.schemas import MiningResultItem, SolutionSubmission, SubmissionAccepted, Text, is_hotkey_format
-from relay.sota import global_sota_row
 from relay.settings import Settings
+from relay.sota import global_sota_row
 from relay.state import RelayState, get_state
 
 router = APIRouter()

@@ -24,7 +24,7 @@ class RelayProcess:
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "RELAY_LOG_FILE": "", "SOTA_ALIGNMENT_MOD": "1", **(env or {})}
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "RelayProcess":
+    def start(self) -> RelayProcess:
         command = [sys.executable, "-m", "relay", "--test", "--host", "127.0.0.1", "--port", str(self.port),
                    "--database-url", self.database_url, *self.extra]
         self.process = subprocess.Popen(command, cwd=self.workdir, env=self.env, stdout=subprocess.DEVNULL,
@@ -50,7 +50,7 @@ class RelayProcess:
         self.stop()
         self.start()
 
-    def __enter__(self) -> "RelayProcess":
+    def __enter__(self) -> RelayProcess:
         return self.start()
 
     def __exit__(self, *_exc) -> None:

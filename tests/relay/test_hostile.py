@@ -108,7 +108,7 @@ def test_a_lone_surrogate_is_a_4xx_with_detail(relay, path, template):
 
 
 def test_a_lone_surrogate_in_a_vote_result_id_is_a_4xx(relay):
-    body = '{"miner_hotkey": "%s", "score": 0.9, "seen_block": 5, "result_id": %s}' % (hotkey("Alice"), LONE_SURROGATE)
+    body = f'{{"miner_hotkey": "{hotkey("Alice")}", "score": 0.9, "seen_block": 5, "result_id": {LONE_SURROGATE}}}'
     response = httpx.post(f"{relay.url}/sota/vote", content=body, headers={
         **signing.signed_headers(KEYS["Bob"], "validator"), "Content-Type": "application/json"})
     assert 400 <= response.status_code < 500, response.text
