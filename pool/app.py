@@ -7,10 +7,12 @@ import contextlib
 import logging
 import random
 import time
+from typing import cast
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ExceptionHandler
 
 from core.infra.asgi import RequestGuard, RequestId, install_handlers
 from core.infra.errors import Conflict
@@ -75,7 +77,7 @@ def create_app(settings: PoolSettings, *, clock: Clock = time.time, migrate: boo
     for module in (status, miners, tasks, results):
         app.include_router(module.router)
     install_handlers(app)
-    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(Conflict, cast(ExceptionHandler, _conflict))  # replaces the kit's: pool details
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, body_timeout_s=settings.body_timeout_s)
     app.add_middleware(RequestId)
     return app

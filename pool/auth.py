@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.infra import signatures
@@ -49,7 +49,7 @@ async def check_signature(state: PoolState, key: str, timestamp: str, signature:
         raise _unauthorized("Replayed request")
 
 
-async def touch_miner(state: PoolState, hotkey: str, now: float) -> tuple[object, bool]:
+async def touch_miner(state: PoolState, hotkey: str, now: float) -> tuple[Row[Any], bool]:
     """Upsert the miner and refresh `last_seen` (at most every 10 s); returns (row, created).
 
     A new miner's concurrent first requests race to insert its row: the insert does nothing when another
@@ -68,7 +68,7 @@ async def touch_miner(state: PoolState, hotkey: str, now: float) -> tuple[object
         else:
             created = False
             await connection.execute(update(miners).where(miners.c.miner_hotkey == hotkey).values(last_seen_ts=now))
-        fresh = (await connection.execute(select(miners).where(miners.c.miner_hotkey == hotkey))).first()
+        fresh = (await connection.execute(select(miners).where(miners.c.miner_hotkey == hotkey))).one()
     return fresh, created
 
 

@@ -7,13 +7,14 @@ import asyncio
 import json
 import re
 import uuid
+from typing import cast
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
 from core.infra.errors import Conflict, ServiceError
 from core.infra.jsonsafe import finite_copy
@@ -173,6 +174,6 @@ async def conflict(_request: Request, exc: Conflict) -> JSONResponse:
 
 def install_handlers(app: FastAPI) -> None:
     """The kit's error handlers: ServiceError and Conflict as `{"detail"}`, and the JSON-safe 422."""
-    app.add_exception_handler(ServiceError, service_error)
-    app.add_exception_handler(Conflict, conflict)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ServiceError, cast(ExceptionHandler, service_error))
+    app.add_exception_handler(Conflict, cast(ExceptionHandler, conflict))
+    app.add_exception_handler(RequestValidationError, cast(ExceptionHandler, validation_error))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from core.infra.errors import ServiceError
@@ -22,6 +23,7 @@ def finite_json(value: Any) -> Any:
     stack = [(value, 0)]
     while stack:
         node, depth = stack.pop()
+        entries: Iterable[tuple[Any, Any]]
         if isinstance(node, dict):
             entries = node.items()
         elif isinstance(node, list):

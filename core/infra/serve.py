@@ -61,4 +61,5 @@ class HeaderTimeoutH11(H11Protocol):
 
 def uvicorn_config(app: Any, *, header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S, **options: Any) -> uvicorn.Config:
     """A uvicorn.Config on the h11 protocol with the header timeout (a partial pickles, so workers get it too)."""
-    return uvicorn.Config(app, http=functools.partial(HeaderTimeoutH11, header_timeout_s=header_timeout_s), **options)
+    protocol: Any = functools.partial(HeaderTimeoutH11, header_timeout_s=header_timeout_s)  # uvicorn calls it as a class
+    return uvicorn.Config(app, http=protocol, **options)
