@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bittensor_wallet import Keypair
 
-from relay.client import RelayClient, RelayError
+from miner.relay_client import RelayClient, RelayError
 from sidecar.client import SidecarClient, StreamCursor
 from tests.e2e.services import ROOT, VALIDATOR_ENV, base_env
 from tui.logic.submission import SubmissionBook, SuiteSettings, submission_body, verified_score

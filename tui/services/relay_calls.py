@@ -1,4 +1,4 @@
-"""The TUI's relay calls (tui.md §4, §5, §7), signed with the miner hotkey through `relay.client`."""
+"""The TUI's relay calls (tui.md §4, §5, §7), signed with the miner hotkey through `miner.relay_client`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import NamedTuple
 import httpx
 from bittensor_wallet import Keypair
 
-from relay.client import RelayClient, RelayError
+from miner.relay_client import RelayClient, RelayError
 
 CONTROL_TIMEOUT_S = 10.0
 SUBMIT_TIMEOUT_S = 30.0
@@ -42,7 +42,7 @@ def clock_skew(url: str, now: float) -> float | None:
 
 
 def sota_threshold(url: str) -> float:
-    """`GET /sota_threshold` (unsigned); raises httpx or RelayError failures."""
+    """`GET /sota_threshold` (unsigned); raises RelayError failures."""
     with _client(url, None, CONTROL_TIMEOUT_S) as client:
         return float(client.call("GET", "/sota_threshold", signed=False)["sota_threshold"])
 
@@ -58,9 +58,7 @@ def update_coldkey(url: str, keypair: Keypair, coldkey: str) -> str | None:
         with _client(url, keypair, CONTROL_TIMEOUT_S) as client:
             answer = client.call("POST", "/coldkey_address/update", json={"coldkey_address": coldkey})
     except RelayError as exc:
-        return f"relay answered {exc.status}: {exc.detail}"
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return str(exc)
     return None if isinstance(answer, dict) and answer.get("status") == "success" else f"unexpected answer {answer!r}"
 
 
@@ -70,13 +68,11 @@ def link_invite(url: str, keypair: Keypair, code: str, coldkey: str | None) -> s
         with _client(url, keypair, CONTROL_TIMEOUT_S) as client:
             data = client.link_invite(code, coldkey)
     except RelayError as exc:
-        return INVITE_ERRORS["invalid"] if exc.status == 403 else f"Server error: {exc.status}"
-    except httpx.TimeoutException:
-        return INVITE_ERRORS["timeout"]
-    except httpx.TransportError:
-        return INVITE_ERRORS["connect"]
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
-        return INVITE_ERRORS["other"]
+        if exc.status is not None:
+            return INVITE_ERRORS["invalid"] if exc.status == 403 else f"Server error: {exc.status}"
+        if isinstance(exc.__cause__, httpx.TimeoutException):
+            return INVITE_ERRORS["timeout"]
+        return INVITE_ERRORS["connect"] if exc.transport else INVITE_ERRORS["other"]
     return None if data == 1 else INVITE_ERRORS["invalid"]
 
 
@@ -86,9 +82,9 @@ def submit(url: str, keypair: Keypair, body: dict) -> SubmitResult:
         with _client(url, keypair, SUBMIT_TIMEOUT_S) as client:
             answer = client.submit_solution(body["task_id"], body["algorithm_result"], body["score"])
     except RelayError as exc:
-        return SubmitResult("rejected", detail=str(exc.detail))
-    except (httpx.HTTPError, ValueError) as exc:
-        return SubmitResult("failed", detail=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        if exc.status is not None:
+            return SubmitResult("rejected", detail=str(exc.detail))
+        return SubmitResult("failed", detail=str(exc))
     return SubmitResult("submitted", result_id=answer.get("result_id"))
 
 
