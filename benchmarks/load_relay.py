@@ -9,6 +9,7 @@ Afterwards every miner's row must hold the last submission the relay acknowledge
 Prints one `name=value` per line; exits 1 on a 5xx, a transport error or a lost write.
 
     python -m benchmarks.load_relay --seconds 60 --clients 16
+    python -m benchmarks.load_relay --seconds 20 --workers 2 --database-url postgresql://postgres@127.0.0.1/bench
 """
 
 from __future__ import annotations
@@ -102,11 +103,11 @@ class RelayLoad:
         return lost
 
 
-def start_relay(folder: Path, database_url: str | None):
+def start_relay(folder: Path, database_url: str | None, workers: int = 1):
     url = f"http://127.0.0.1:{free_port()}"
     env = {"SOTA_CONSENSUS_VOTES": "1000000", "SOTA_ALIGNMENT_MOD": "1", "RELAY_LOG_FILE": "", "RELAY_LOG_LEVEL": "WARNING"}
     args = ["relay", "--test", "--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1],
-            "--database-url", database_url or f"sqlite:///{folder / 'load_relay.db'}"]
+            "--database-url", database_url or f"sqlite:///{folder / 'load_relay.db'}", "--workers", str(workers)]
     return start_service(args, env, url, "load_relay"), url
 
 
@@ -114,9 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = load_parser("load_relay", __doc__.split("\n")[0], "test-mode relay", 16,
                          "concurrent client loops (at least 3)",
                          "for the started relay (default: a temporary SQLite file)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the started relay (default 1)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        process, url = (None, args.url.rstrip("/")) if args.url else start_relay(Path(folder), args.database_url)
+        started_relay = None if args.url else start_relay(Path(folder), args.database_url, args.workers)
+        process, url = started_relay or (None, args.url.rstrip("/"))
         try:
             load = RelayLoad(url, args.seconds, args.clients)
             started = time.monotonic()
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stop_service(process)
     lines = load.tally.lines(elapsed, load.clients)
-    lines.update(submissions_acknowledged=load.submissions, lost_writes=lost)
+    lines.update(workers=args.workers, submissions_acknowledged=load.submissions, lost_writes=lost)
     print_report(lines)
     return 1 if lost or load.tally.transport_errors or load.tally.server_errors else 0
 

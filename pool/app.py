@@ -7,20 +7,23 @@ import contextlib
 import logging
 import random
 import time
+from typing import cast
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ExceptionHandler
 
-from core.replay_cache import ReplayCache
+from core.infra.asgi import RequestGuard, RequestId, install_handlers
+from core.infra.errors import Conflict
+from core.infra.replay import ReplayLedger
 from pool import __version__
-from pool.db import Conflict, Database
-from pool.errors import ACTIVE_TASK, PoolError
+from pool.db import Database
+from pool.errors import ACTIVE_TASK
 from pool.forwarder import Forwarder, run_forwarder
 from pool.hotkey import pool_keypair
 from pool.migrate import upgrade_to_head
+from pool.models import replay_ledger
 from pool.population import ensure_meta, seed_genesis
 from pool.routes import miners, results, status, tasks
 from pool.settings import PoolSettings, masked_url
@@ -42,7 +45,7 @@ async def open_state(settings: PoolSettings, clock: Clock, migrate: bool = True)
         async with database.write() as connection:
             origin = float(await ensure_meta(connection, "window_origin_ts", repr(float(int(now)))))
         state = PoolState(settings=settings, db=database, windows=WindowClock(origin, settings.window_seconds),
-                          clock=clock, replay=ReplayCache(settings.replay_cache_size, "pool"),
+                          clock=clock, replay=ReplayLedger(replay_ledger, database.write, database.engine.dialect.name),
                           rng=random.Random(settings.random_seed))
         async with state.write() as connection:
             await seed_genesis(connection, settings.task_types, settings.genesis_input_dim, settings.consensus_k,
@@ -73,9 +76,10 @@ def create_app(settings: PoolSettings, *, clock: Clock = time.time, migrate: boo
     app = FastAPI(title="BitSota Pool API", version=__version__, lifespan=lifespan)
     for module in (status, miners, tasks, results):
         app.include_router(module.router)
-    app.add_exception_handler(PoolError, _pool_error)
-    app.add_exception_handler(Conflict, _conflict)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    install_handlers(app)
+    app.add_exception_handler(Conflict, cast(ExceptionHandler, _conflict))  # replaces the kit's: pool details
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, body_timeout_s=settings.body_timeout_s)
+    app.add_middleware(RequestId)
     return app
 
 
@@ -90,18 +94,8 @@ def _start(stack: contextlib.AsyncExitStack, coroutine) -> None:
     stack.push_async_callback(stop)
 
 
-async def _pool_error(_request: Request, exc: PoolError) -> JSONResponse:
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-
-
 async def _conflict(_request: Request, exc: Conflict) -> JSONResponse:
-    if ACTIVE_INDEX in str(exc) or "assignments.miner_hotkey" in str(exc):
+    if ACTIVE_INDEX in exc.reason or "assignments.miner_hotkey" in exc.reason:
         return JSONResponse({"detail": ACTIVE_TASK}, status_code=400)
     return JSONResponse({"detail": "Conflict"}, status_code=409)
 
-
-async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's standard 422 list, without the echoed input (which may hold non-finite numbers)."""
-    errors = [{"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type", "")}
-              for error in exc.errors()]
-    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)

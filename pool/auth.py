@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
-from bittensor_wallet import Keypair
 from fastapi import Depends, Header, HTTPException, Request
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from core import signing
+from core.infra import signatures
 from pool.models import miners
 from pool.state import PoolState, get_state
 
 LAST_SEEN_RESOLUTION_S = 10.0
+MAX_TIMESTAMP_DIGITS = 20  # any unix time fits; a longer digit string is not a time
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -24,46 +25,51 @@ def signed_message(timestamp_header: str) -> tuple[str, int]:
     """(message, seconds): `auth:<ts>`, or the header itself when it already carries the prefix."""
     message = timestamp_header if timestamp_header.startswith("auth:") else f"auth:{timestamp_header}"
     seconds = message[len("auth:"):]
-    if not seconds.isascii() or not seconds.isdigit():
+    if len(seconds) > MAX_TIMESTAMP_DIGITS or not seconds.isascii() or not seconds.isdigit():
         raise _unauthorized("Invalid timestamp")
     return message, int(seconds)
 
 
-def _valid_hotkey(address: str) -> bool:
-    try:
-        Keypair(ss58_address=address)
-    except Exception:  # bittensor_wallet raises ValueError or its own errors for bad addresses
-        return False
-    return True
-
-
-def check_signature(state: PoolState, key: str, timestamp: str, signature: str, now: float) -> None:
+async def check_signature(state: PoolState, key: str, timestamp: str, signature: str, now: float) -> None:
     message, seconds = signed_message(timestamp)
     skew = state.settings.max_clock_skew_s
     if abs(now - seconds) > skew:
         raise _unauthorized("Timestamp outside allowed window")
-    if not _valid_hotkey(key):
-        raise _unauthorized("Invalid hotkey")
-    signature_hex = signature[2:] if signature.lower().startswith("0x") else signature
-    if not signing.verify(key, message, signature_hex):
+    try:
+        public_key = signatures.public_key_bytes(key)
+    except signatures.BadSignedHeader:
+        raise _unauthorized("Invalid hotkey") from None
+    try:
+        headers = signatures.SignedHeaders(public_key, signatures.signature_bytes(signature), message)
+    except signatures.BadSignedHeader:
+        raise _unauthorized("Invalid signature") from None
+    if not signatures.verifies(headers):
         raise _unauthorized("Invalid signature")
-    if not state.replay.check_and_add(key, signature_hex, now + 2 * skew, now):
+    if not await state.replay.spend(headers, seconds + skew, now):
         raise _unauthorized("Replayed request")
 
 
-async def touch_miner(state: PoolState, hotkey: str, now: float) -> tuple[object, bool]:
-    """Upsert the miner and refresh `last_seen` (at most every 10 s); returns (row, created)."""
+async def touch_miner(state: PoolState, hotkey: str, now: float) -> tuple[Row[Any], bool]:
+    """Upsert the miner and refresh `last_seen` (at most every 10 s); returns (row, created).
+
+    A new miner's concurrent first requests race to insert its row: the insert does nothing when another
+    request got there first, so none of them fails."""
     async with state.db.read() as connection:
         row = (await connection.execute(select(miners).where(miners.c.miner_hotkey == hotkey))).first()
     if row is not None and now - row.last_seen_ts < LAST_SEEN_RESOLUTION_S:
         return row, False
-    async with state.write() as connection:
+    dialect_insert = postgresql.insert if state.db.engine.dialect.name == "postgresql" else sqlite.insert
+    async with state.db.write() as connection:
         if row is None:
-            await connection.execute(insert(miners).values(miner_hotkey=hotkey, registered_ts=now, last_seen_ts=now))
+            inserted = await connection.execute(
+                dialect_insert(miners).values(miner_hotkey=hotkey, registered_ts=now, last_seen_ts=now)
+                .on_conflict_do_nothing(index_elements=["miner_hotkey"]).returning(miners.c.miner_hotkey))
+            created = inserted.first() is not None
         else:
+            created = False
             await connection.execute(update(miners).where(miners.c.miner_hotkey == hotkey).values(last_seen_ts=now))
-        fresh = (await connection.execute(select(miners).where(miners.c.miner_hotkey == hotkey))).first()
-    return fresh, row is None
+        fresh = (await connection.execute(select(miners).where(miners.c.miner_hotkey == hotkey))).one()
+    return fresh, created
 
 
 async def miner_auth(
@@ -76,7 +82,7 @@ async def miner_auth(
         raise _unauthorized("Missing authentication headers")
     state = get_state(request)
     now = state.now()
-    check_signature(state, x_key.strip(), x_timestamp.strip(), x_signature.strip(), now)
+    await check_signature(state, x_key.strip(), x_timestamp.strip(), x_signature.strip(), now)
     row, created = await touch_miner(state, x_key.strip(), now)
     if row.is_banned:
         raise HTTPException(403, "Miner is banned")

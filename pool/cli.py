@@ -89,11 +89,13 @@ def _serve(settings: PoolSettings, sockets: list[socket.socket]) -> int:
     """Serve on the sockets bound before the database was opened, so a busy port stops start-up first."""
     import uvicorn
 
+    from core.infra.serve import uvicorn_config
     from pool.app import create_app
 
     port = sockets[0].getsockname()[1]  # the bound one, when --port 0 asked for any
     print(f"pool listening on {service_url(settings.host, port)} database={masked_url(settings.database_url)}",
           file=sys.stderr, flush=True)
-    config = uvicorn.Config(create_app(settings, migrate=False), log_level=settings.log_level.lower(), access_log=False)
+    config = uvicorn_config(create_app(settings, migrate=False), header_timeout_s=settings.header_timeout_s,
+                            log_level=settings.log_level.lower(), access_log=False)
     uvicorn.Server(config).run(sockets=sockets)
     return 0

@@ -8,21 +8,16 @@ from typing import AsyncIterator
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.sqlite_engine import create_sqlite_engine
+from core.infra.database import create_engine as create_service_engine
+from core.infra.errors import Conflict
 
 SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON")
 
 
-class Conflict(Exception):
-    """A unique-constraint violation the handlers did not foresee; answered 409 `Conflict`."""
-
-
 def create_engine(database_url: str) -> AsyncEngine:
-    if not database_url.startswith("sqlite"):
-        return create_async_engine(database_url, pool_size=5, max_overflow=5, pool_pre_ping=True)
-    return create_sqlite_engine(database_url, SQLITE_PRAGMAS)
+    return create_service_engine(database_url, SQLITE_PRAGMAS, pool_size=5, max_overflow=5, pool_pre_ping=True)
 
 
 class Database:
@@ -43,7 +38,7 @@ class Database:
             async with self._write_engine.begin() as connection:
                 yield connection
         except IntegrityError as exc:
-            raise Conflict(str(exc.orig)) from exc
+            raise Conflict("Conflict", str(exc.orig)) from exc
 
     async def ping(self, timeout_s: float = 2.0) -> bool:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.infra.errors import ServiceError
+
 ACTIVE_TASK = "Miner already has active task"
 NO_TASKS = "No tasks available"
 UNSUPPORTED_TASK_TYPE = "Unsupported task_type"
@@ -12,8 +14,5 @@ NOT_EVOLVE = "Assignment is not an evolve task"
 NOT_EVALUATE = "Assignment is not an evaluate task"
 
 
-class PoolError(Exception):
-    def __init__(self, status_code: int, detail: str):
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
+class PoolError(ServiceError):
+    """A pool refusal; answered `{"detail": ...}` by the kit's ServiceError handler."""

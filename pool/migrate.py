@@ -4,35 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.errors import BitsotaError
+from core.infra import migrations
+from core.infra.migrations import head_revision, known_revisions
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 ADVISORY_LOCK_KEY = 7_394_211_434  # any fixed key shared by every pool process
 
 
-class ForeignSchema(RuntimeError):
+class ForeignSchema(BitsotaError):
     def __init__(self, url: str, revision: str | None = None):
         found = (f"is at revision {revision!r}, which this pool does not know (another app's database?)" if revision
                  else "holds a schema not created by this pool")
         super().__init__(f"database at {url} {found}; use an empty database")
 
 
-class NotMigrated(RuntimeError):
+class NotMigrated(BitsotaError):
     def __init__(self, url: str, revision: str | None, head: str):
         super().__init__(f"database at {url} is at revision {revision or 'none'}, not {head}; "
                          "start without --no-migrate (or run --migrate-only first)")
-
-
-def alembic_config(connection: Connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    return config
 
 
 def _our_revision(connection: Connection, url: str) -> str | None:
@@ -44,30 +38,22 @@ def _our_revision(connection: Connection, url: str) -> str | None:
     if "alembic_version" not in tables:  # a reference schema with `components` or `alpha_balances`, say
         raise ForeignSchema(url)
     current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    known = {script.revision for script in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
-    if current is not None and current not in known:  # the relay's database, say
+    if current is not None and current not in known_revisions(MIGRATIONS_DIR):  # the relay's database, say
         raise ForeignSchema(url, current)
     return current
 
 
-def _upgrade(connection: Connection, url: str) -> None:
-    _our_revision(connection, url)
-    command.upgrade(alembic_config(connection), "head")
-
-
 def _require_head(connection: Connection, url: str) -> None:
     current = _our_revision(connection, url)
-    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    head = head_revision(MIGRATIONS_DIR)
     if current != head:
         raise NotMigrated(url, current, head)
 
 
 async def upgrade_to_head(engine: AsyncEngine, display_url: str) -> None:
-    """`alembic upgrade head`; on PostgreSQL serialised across processes by an advisory lock."""
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"))
-        await connection.run_sync(_upgrade, display_url)
+    """`alembic upgrade head`, refusing a database this pool did not create (ForeignSchema)."""
+    await migrations.upgrade_to_head(engine, MIGRATIONS_DIR, ADVISORY_LOCK_KEY,
+                                     lambda connection: _our_revision(connection, display_url))
 
 
 async def require_head(engine: AsyncEngine, display_url: str) -> None:

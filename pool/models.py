@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from core.infra.replay import ledger_table
+
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 metadata = sa.MetaData()
 
@@ -196,3 +198,6 @@ events = sa.Table(
     sa.Column("data", sa.JSON),
     sa.Index("ix_events_ts", "ts"),
 )
+
+# Spent signatures (core.infra.replay); shared by every pool process on this database.
+replay_ledger = ledger_table(metadata)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Every integer is stored or compared as a signed 64-bit database integer; a larger one is a 422, not a 500.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 
 
 class Body(BaseModel):
@@ -29,7 +33,7 @@ def parse_score(value: Any) -> float | None:
 
 
 class ScoreReport(Body):
-    algorithm_id: int
+    algorithm_id: Int64
     score: Any = None
 
     @field_validator("score", mode="before")
@@ -43,7 +47,7 @@ class TaskRequest(Body):
 
 
 class ParentRef(Body):
-    id: int
+    id: Int64
 
 
 class EvolutionSubmission(Body):
@@ -61,18 +65,18 @@ class ReleaseRequest(Body):
 
 class LeaseRequest(Body):
     task_type: str | None = None
-    eval_batch_size: int = Field(8, ge=2)
-    seed_batch_size: int = Field(8, ge=2)
-    gossip_limit: int = 0
-    sim_window_number: int | None = None
+    eval_batch_size: int = Field(8, ge=2, le=INT64_MAX)
+    seed_batch_size: int = Field(8, ge=2, le=INT64_MAX)
+    gossip_limit: Int64 = 0
+    sim_window_number: Int64 | None = None
 
 
 class LeaseEvolution(Body):
-    parent_algorithm_ids: list[int] = Field(default_factory=list)
+    parent_algorithm_ids: list[Int64] = Field(default_factory=list)
     algorithm_dsl: str
 
 
 class LeaseSubmission(Body):
     evaluations: list[ScoreReport] = Field(default_factory=list)
     evolutions: list[LeaseEvolution] = Field(default_factory=list)
-    iterations: int | None = Field(None, ge=0)
+    iterations: int | None = Field(None, ge=0, le=INT64_MAX)

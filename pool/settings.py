@@ -8,17 +8,11 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
+from core.infra.settings import SettingsError, masked_url, normalize_database_url, parse_flag
 from core.tasks import UnknownTaskType, normalize_task_type
 
-TRUTHY = {"1", "true", "yes", "on"}
 DEFAULT_DATA_DIR = "~/.bitsota/pool"
-
-
-class SettingsError(ValueError):
-    """An invalid setting; the message names it."""
+__all__ = ["PoolSettings", "SettingsError", "load_settings", "masked_url", "normalize_database_url"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +30,9 @@ class PoolSettings:
     wallet_path: str | None = None
     log_level: str = "info"
     max_clock_skew_s: float = 300.0
-    replay_cache_size: int = 100_000
+    max_body_bytes: int = 1_048_576
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
     monitor_token: str = ""
     consensus_k: int = 3
     max_evaluators: int = 7
@@ -87,36 +83,14 @@ class PoolSettings:
             raise SettingsError(f"the port (--port, API_PORT or POOL_PORT) must be 0-65535, got {self.port}")
         if not 0 <= self.fee < 1:
             raise SettingsError("POOL_FEE must be in [0, 1)")
+        if self.max_body_bytes < 1 or self.header_timeout_s <= 0 or self.body_timeout_s <= 0:
+            raise SettingsError("POOL_MAX_BODY_BYTES, POOL_HEADER_TIMEOUT_S and POOL_BODY_TIMEOUT_S must be > 0")
         if self.lease_evolve_budget not in (0, 1):
             raise SettingsError("POOL_LEASE_EVOLVE_BUDGET must be 0 or 1")
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-
-def normalize_database_url(url: str) -> str:
-    """`sqlite:///p` → `sqlite+aiosqlite:///p`, `postgresql://` → `postgresql+asyncpg://`; driver URLs kept."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise SettingsError(f"unsupported database URL: {url}")
-    if "+" not in scheme:
-        if scheme == "sqlite":
-            scheme = "sqlite+aiosqlite"
-        elif scheme in ("postgresql", "postgres"):
-            scheme = "postgresql+asyncpg"
-        else:
-            raise SettingsError(f"unsupported database URL scheme: {scheme}")
-    try:
-        make_url(f"{scheme}://{rest}")
-    except (ArgumentError, ValueError) as exc:  # a bad port, say; the URL itself may hold a password, so only the cause
-        raise SettingsError(f"invalid database URL: {exc}") from None
-    return f"{scheme}://{rest}"
-
-
-def masked_url(url: str) -> str:
-    """A (normalized) database URL with its password replaced by ***, for messages and logs."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 class _Env:
@@ -141,7 +115,7 @@ class _Env:
 
     def flag(self, name: str) -> bool | None:
         raw = self.text(name)
-        return None if raw is None else raw.lower() in TRUTHY
+        return None if raw is None else parse_flag(name, raw, False)
 
 
 # Environment variable → (field, type) for the tunables of §3.1.
@@ -157,7 +131,8 @@ _NUMERIC_ENV = {
     "POOL_WINDOW_BUDGET_RAO": ("window_budget_rao", int), "POOL_FEE": ("fee", float),
     "POOL_MIN_REWARD_ACTIVITY": ("min_reward_activity", int), "POOL_MAX_SHARE": ("max_share", float),
     "POOL_ONLINE_WINDOW_S": ("online_window_s", float), "POOL_RELAY_INTERVAL_S": ("relay_interval_s", float),
-    "POOL_RANDOM_SEED": ("random_seed", int), "POOL_REPLAY_CACHE_SIZE": ("replay_cache_size", int),
+    "POOL_RANDOM_SEED": ("random_seed", int), "POOL_MAX_BODY_BYTES": ("max_body_bytes", int),
+    "POOL_HEADER_TIMEOUT_S": ("header_timeout_s", float), "POOL_BODY_TIMEOUT_S": ("body_timeout_s", float),
     "POOL_WINDOW_SECONDS": ("window_seconds", float),
 }
 

@@ -1,4 +1,4 @@
-"""The pool's per-process state: settings, database, replay cache, clock, RNG and the write lock (§3.12)."""
+"""The pool's per-process state: settings, database, replay ledger, clock, RNG and the write serialisation (§3.12)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable
 
 from fastapi import Request
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.replay_cache import ReplayCache
+from core.infra.replay import ReplayLedger
 from pool.db import Database
 from pool.settings import PoolSettings
 from pool.windows import WindowClock
 
 Clock = Callable[[], float]
+# Any fixed 64-bit key, the same in every pool process: PostgreSQL serialises their write transactions on it.
+WRITE_LOCK_KEY = 7_394_211_435
 
 
 @dataclass
@@ -34,8 +37,8 @@ class PoolState:
     settings: PoolSettings
     db: Database
     windows: WindowClock
+    replay: ReplayLedger
     clock: Clock = time.time
-    replay: ReplayCache = field(default_factory=lambda: ReplayCache(100_000, "pool"))
     rng: random.Random = field(default_factory=random.Random)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     relay: RelayStatus = field(default_factory=RelayStatus)
@@ -49,8 +52,11 @@ class PoolState:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One serialised write transaction: allocation, submissions and sweeper work never interleave."""
+        """One serialised write transaction: allocation, submissions and sweeper work never interleave, in this
+        process (the lock) nor across processes (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL)."""
         async with self.lock, self.db.write() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(text(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"))
             yield connection
 
 

@@ -1,30 +1,31 @@
-"""`python -m relay`: parse the flags, validate settings, migrate, then serve with one uvicorn worker (§2)."""
+"""`python -m relay`: parse the flags, validate settings, migrate, then serve with uvicorn (§2), in one process or in
+`--workers N` processes that share the database (the replay ledger and vote order live there)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import logging.handlers
 import os
 import sys
-from pathlib import Path
 from typing import MutableMapping
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from core import chain
 from core.cli import OneLineParser, port_number, run_main
+from core.infra.database import sqlite_path
+from core.infra.serve import uvicorn_config
 from core.listen import BindError, bind_sockets
-from core.sqlite_engine import sqlite_path
 from relay import __version__
 from relay.app import SQLITE_HINT, create_app, prepare_database
 from relay.db import Database
+from relay.logs import configure_logging
 from relay.migrate import SchemaTooNew
 from relay.settings import Settings, SettingsError, load_settings, masked_url
 
 log = logging.getLogger("relay")
-LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 GRACEFUL_SHUTDOWN_S = 10
 
 
@@ -38,6 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--test-invite-code", help="the test invite code (only with --test)")
     parser.add_argument("--log-level", help="overrides RELAY_LOG_LEVEL")
     parser.add_argument("--migrate-only", action="store_true", help="apply the database migrations and exit")
+    parser.add_argument("--workers", type=positive_int, default=1,
+                        help="uvicorn worker processes (default 1); all share the database, PostgreSQL advised")
     parser.add_argument("--version", action="version", version=f"bitsota relay {__version__}")
     return parser.parse_args(argv)
 
@@ -56,21 +59,11 @@ def apply_flags(args: argparse.Namespace, env: MutableMapping[str, str]) -> None
             env["BITSOTA_TEST_INVITE_CODE"] = args.test_invite_code
 
 
-def configure_logging(settings: Settings) -> None:
-    formatter = logging.Formatter(LOG_FORMAT)
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
-    if settings.log_file:
-        Path(settings.log_file).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            logging.handlers.RotatingFileHandler(
-                settings.log_file, maxBytes=settings.log_max_bytes, backupCount=settings.log_backup_count
-            )
-        )
-    for handler in handlers:
-        handler.setFormatter(formatter)
-        log.addHandler(handler)
-    log.setLevel(settings.log_level)
-    log.propagate = False
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 def check_startable(settings: Settings) -> str | None:
@@ -142,20 +135,27 @@ def main(argv: list[str] | None = None) -> int:
     except BindError as exc:
         print(exc, file=sys.stderr)
         return 1
-    config = uvicorn.Config(
-        create_app(settings),
+    # One process gets the app itself; worker processes build theirs from the environment the flags filled.
+    app = create_app(settings) if args.workers == 1 else "relay.app:app_from_environment"
+    config = uvicorn_config(
+        app,
+        factory=args.workers > 1,
+        header_timeout_s=settings.header_timeout_s,
         host=args.host,
         port=args.port,
-        workers=1,
+        workers=args.workers,
         access_log=False,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     log.info(
-        "Relay listening on http://%s:%s test_mode=%s db=%s",
-        args.host, sockets[0].getsockname()[1], settings.test_mode, masked_url(settings.database_url),
+        "Relay listening on http://%s:%s test_mode=%s workers=%d db=%s",
+        args.host, sockets[0].getsockname()[1], settings.test_mode, args.workers, masked_url(settings.database_url),
     )
-    _Server(config).run(sockets=sockets)
+    if args.workers == 1:
+        _Server(config).run(sockets=sockets)
+    else:
+        Multiprocess(config, sockets=sockets).run()
     return 0
 
 

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
 import uuid
-from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import chain
+from core.infra.asgi import RequestGuard, RequestId, install_handlers
+from core.infra.replay import ReplayLedger
 from relay import __version__
 from relay.allowlist import Allowlist, MetagraphLoader
-from relay.db import READONLY_HINT, Conflict, Database
+from relay.db import READONLY_HINT, Database
+from relay.logs import configure_logging
 from relay.metrics import RequestMetrics
 from relay.migrate import ensure_global_sota, upgrade_to_head
-from relay.replay import ReplayCache
-from relay.routers import admin, blacklist, invites, public, submissions, test_queue, votes
-from relay.settings import Settings
+from relay.models import ReplayLedgerTable
+from relay.routes import admin, blacklist, invites, public, submissions, uid0_test_queue, votes
+from relay.settings import Settings, load_settings
 from relay.state import RelayState
 
 log = logging.getLogger("relay")
@@ -50,7 +48,7 @@ def create_app(settings: Settings, *, load_metagraph: MetagraphLoader = chain.lo
                 settings=settings,
                 db=database,
                 allowlist=Allowlist(settings, load_metagraph),
-                replay=ReplayCache(settings.replay_cache_size),
+                replay=ReplayLedger(ReplayLedgerTable, database.write, database.engine.dialect.name),
                 metrics=RequestMetrics(),
             )
             yield
@@ -58,10 +56,9 @@ def create_app(settings: Settings, *, load_metagraph: MetagraphLoader = chain.lo
             await database.close()
 
     app = FastAPI(title="AutoML Validator Proxy", version=__version__, lifespan=lifespan)
-    for module in (public, submissions, invites, votes, blacklist, test_queue, admin):
+    for module in (public, submissions, invites, votes, blacklist, uid0_test_queue, admin):
         app.include_router(module.router)
-    app.add_exception_handler(Conflict, _conflict)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    install_handlers(app)
     app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(
         CORSMiddleware,
@@ -70,27 +67,10 @@ def create_app(settings: Settings, *, load_metagraph: MetagraphLoader = chain.lo
         allow_methods=["*"],
         allow_headers=["*"],
     )
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, body_timeout_s=settings.body_timeout_s)
+    app.add_middleware(RequestLog)
+    app.add_middleware(RequestId)
     return app
-
-
-async def _conflict(_request: Request, exc: Conflict) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=409)
-
-
-def _finite(value: Any) -> Any:
-    """JSON-safe copy: non-finite floats (possible in echoed invalid input) become their repr."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
-
-
-async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
 
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -105,77 +85,48 @@ async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-class RequestContext:
-    """Outermost middleware: request id, body size limit, per-request log line and metrics."""
+class RequestLog:
+    """One log line and one metrics count per request (§2.3, §8.1), whatever answered it."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int):
+    def __init__(self, app: ASGIApp):
         self.app = app
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request = Request(scope)
-        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-        scope.setdefault("state", {})["request_id"] = request_id
         status = 500  # what an exception escaping the app turns into
 
-        async def send_with_id(message: Message) -> None:
+        async def send_recording_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
         try:
-            body = await self._read_body(receive)
-            if body is None:
-                response = JSONResponse({"detail": "Request body too large"}, status_code=413)
-                await response(scope, receive, send_with_id)
-            else:
-                await self.app(scope, _replay(body, receive), send_with_id)
+            await self.app(scope, receive, send_recording_status)
         finally:
-            self._account(scope, request, status, started, request_id)
-
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        """The whole request body, or None once it exceeds the limit."""
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return None
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        return b"".join(chunks)
+            self._account(scope, status, started)
 
     @staticmethod
-    def _account(scope: Scope, request: Request, status: int, started: float, request_id: str) -> None:
+    def _account(scope: Scope, status: int, started: float) -> None:
+        request = Request(scope)
         elapsed_ms = (time.perf_counter() - started) * 1000
         x_key = request.headers.get("x-key")
         log.info(
             "HTTP %s %s status=%d ms=%.1f request_id=%s x_key=%s",
-            request.method, request.url, status, elapsed_ms, request_id, x_key[:8] if x_key else None,
+            request.method, request.url, status, elapsed_ms, scope["state"].get("request_id"),
+            x_key[:8] if x_key else None,
         )
         state: RelayState | None = getattr(scope["app"].state, "relay", None)
         if state is not None:
             state.metrics.record(scope["path"], status)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive callable that yields the buffered body once, then defers to the real one."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
+def app_from_environment() -> FastAPI:
+    """The app of one `python -m relay --workers N` worker process: the settings come from the environment, which
+    the parent process filled from its flags and validated (and migrated the database) before starting workers."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -12,9 +12,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
-from core import signing
+from core.infra import signatures
 from relay.allowlist import AllowlistUnavailable
-from relay.schemas import is_hotkey_format
 from relay.state import RelayState, get_state
 
 log = logging.getLogger("relay")
@@ -23,6 +22,7 @@ MINER_FAILED = "Authentication failed for miner"
 VALIDATOR_FAILED = "Authentication failed"
 BACKEND_UNAVAILABLE = "Authentication backend unavailable"
 TIMESTAMP = re.compile(r"[0-9]+(\.[0-9]+)?")
+MAX_TIMESTAMP_CHARS = 32  # far beyond any unix time with a fraction; longer digit strings are not times
 
 XKey = Annotated[str, Header()]
 XTimestamp = Annotated[str, Header()]
@@ -40,33 +40,36 @@ def signed_time(message: str) -> float:
     """The unix time inside a signed message (`auth:<t>` or `<t>`), or _Rejected("bad_timestamp")."""
     stripped = message.strip()
     stripped = stripped[len("auth:"):] if stripped.startswith("auth:") else stripped
-    if not TIMESTAMP.fullmatch(stripped):
+    if len(stripped) > MAX_TIMESTAMP_CHARS or not TIMESTAMP.fullmatch(stripped):
         raise _Rejected("bad_timestamp")
     return float(stripped)
 
 
-def check_signed_request(state: RelayState, key: str, message: str, signature_hex: str, now: float) -> None:
-    """Steps 3 to 5 of §3.2: freshness, signature, replay. Raises _Rejected."""
+async def check_signed_request(state: RelayState, key: str, message: str, signature: str, now: float) -> None:
+    """Steps 3 to 5 of §3.2 on the canonical headers: freshness, signature, replay. Raises _Rejected."""
+    try:
+        headers = signatures.canonical(key, message, signature)
+    except signatures.BadSignedHeader:
+        raise _Rejected("bad_signature") from None
     window = state.settings.max_clock_skew_s
     checks_time = window > 0
     if checks_time:
         signed_at = signed_time(message)
         if abs(now - signed_at) > window:
             raise _Rejected("stale_timestamp")
-    # A prefix-42 SS58 address of an sr25519 key is always 48 characters; anything else cannot be stored.
-    if not is_hotkey_format(key) or not signing.verify(key, message, signature_hex):
+    if not signatures.verifies(headers):
         raise _Rejected("bad_signature")
-    if checks_time and not state.replay.check_and_add(key, signature_hex, signed_at + window, now):
+    if checks_time and not await state.replay.spend(headers, signed_at + window, now):
         raise _Rejected("replayed")
 
 
-def _authenticate(state: RelayState, role: str, key: str, message: str, signature_hex: str) -> None:
+async def _authenticate(state: RelayState, role: str, key: str, message: str, signature: str) -> None:
     failed = MINER_FAILED if role == "miner" else VALIDATOR_FAILED
     try:
-        check_signed_request(state, key, message, signature_hex, time.time())
+        await check_signed_request(state, key, message, signature, time.time())
     except _Rejected as rejected:
         _reject(role, key, rejected.reason, failed)
-    except Exception:
+    except Exception:  # a database failure while spending: the relay cannot tell, so it refuses (503)
         log.exception("%s authentication error", role)
         raise HTTPException(503, BACKEND_UNAVAILABLE) from None
 
@@ -78,7 +81,7 @@ def _reject(role: str, key: str, reason: str, detail: str) -> None:
 
 async def miner_auth(request: Request, x_key: XKey, x_timestamp: XTimestamp, x_signature: XSignature) -> str:
     """The authenticated miner hotkey."""
-    _authenticate(get_state(request), "miner", x_key, x_timestamp, x_signature)
+    await _authenticate(get_state(request), "miner", x_key, x_timestamp, x_signature)
     return x_key
 
 
@@ -92,7 +95,7 @@ async def validator_auth(request: Request, x_key: XKey, x_timestamp: XTimestamp,
             raise HTTPException(503, str(exc)) from None
         if not allowed:
             _reject("validator", x_key, "not_allowlisted", VALIDATOR_FAILED)
-    _authenticate(state, "validator", x_key, x_timestamp, x_signature)
+    await _authenticate(state, "validator", x_key, x_timestamp, x_signature)
     return x_key
 
 

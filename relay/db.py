@@ -8,32 +8,21 @@ from typing import AsyncIterator
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from core.sqlite_engine import create_sqlite_engine
+from core.infra.database import create_engine as create_service_engine
+from core.infra.errors import Conflict
 from relay.settings import Settings
 
 READONLY_HINT = "attempt to write a readonly database"
 
 
-class Conflict(Exception):
-    """A unique or primary-key violation; the message is the 409 detail."""
-
-
 def create_engine(settings: Settings) -> AsyncEngine:
     """The engine for `settings.database_url`, with the pragmas or pool sizes of §9.2."""
-    if not settings.is_sqlite:
-        return create_async_engine(
-            settings.database_url,
-            pool_size=25,
-            max_overflow=40,
-            pool_timeout=120,
-            pool_pre_ping=True,
-            pool_recycle=1800,
-        )
     pragmas = ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={settings.sqlite_busy_timeout_ms}",
                "foreign_keys=ON")
-    return create_sqlite_engine(settings.database_url, pragmas)
+    return create_service_engine(settings.database_url, pragmas, pool_size=25, max_overflow=40, pool_timeout=120,
+                                 pool_pre_ping=True, pool_recycle=1800)
 
 
 class Database:
@@ -60,7 +49,7 @@ class Database:
                 async with AsyncSession(self._write_engine, expire_on_commit=False) as session, session.begin():
                     yield session
             except IntegrityError as exc:
-                raise Conflict(conflict) from exc
+                raise Conflict(conflict, str(exc.orig)) from exc
 
     async def ping(self) -> str | None:
         """None when `SELECT 1` works, else `<ExceptionClass>: <message>`."""

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.errors import BitsotaError
+from core.infra import migrations
+from core.infra.migrations import current_revision, known_revisions
 from relay.models import SotaCache, utcnow
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -19,7 +18,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 ADVISORY_LOCK_KEY = 7_394_211_001
 
 
-class SchemaTooNew(RuntimeError):
+class SchemaTooNew(BitsotaError):
     """The database is at a revision this relay does not know: a newer relay's, or another app's."""
 
     def __init__(self, revision: str) -> None:
@@ -27,37 +26,20 @@ class SchemaTooNew(RuntimeError):
         self.revision = revision
 
 
-def _alembic_config(connection: Connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    return config
-
-
-def _current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def _upgrade(connection: Connection) -> None:
-    config = _alembic_config(connection)
-    current = _current_revision(connection)
-    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
-    if current is not None and current not in known:
+def _refuse_unknown_revision(connection: Connection) -> None:
+    current = current_revision(connection)
+    if current is not None and current not in known_revisions(MIGRATIONS_DIR):
         raise SchemaTooNew(current)
-    command.upgrade(config, "head")
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """`alembic upgrade head`, serialised across processes on PostgreSQL by an advisory lock."""
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"))
-        await connection.run_sync(_upgrade)
+    """`alembic upgrade head`; a database created by the public relay (tables, no revision) is adopted by 0001."""
+    await migrations.upgrade_to_head(engine, MIGRATIONS_DIR, ADVISORY_LOCK_KEY, _refuse_unknown_revision)
 
 
 async def schema_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
-        return await connection.run_sync(_current_revision)
+        return await connection.run_sync(current_revision)
 
 
 async def ensure_global_sota(engine: AsyncEngine, default_threshold: float) -> None:

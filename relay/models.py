@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.infra.replay import ledger_table
+
 # BIGINT everywhere except SQLite, where only INTEGER PRIMARY KEY aliases the rowid.
 BigInt = BigInteger().with_variant(Integer, "sqlite")
 
@@ -103,3 +105,7 @@ class SotaEvent(Base):
     alignment_mod: Mapped[int] = mapped_column(BigInteger)
     t2_blocks: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+# Spent signatures (core.infra.replay); shared by every relay process on this database.
+ReplayLedgerTable = ledger_table(Base.metadata)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 # Naive UTC ISO-8601 as Python's isoformat writes it (microseconds omitted when zero).
 IsoTime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
@@ -25,6 +25,16 @@ def _without_nul(value: str) -> str:
 Text = Annotated[str, AfterValidator(_without_nul)]
 
 
+def _not_boolean(value: Any) -> Any:
+    if isinstance(value, bool):  # JSON true is not a score, though pydantic's lax mode would read it as 1.0
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
+# A float with the public relay's lax parsing ("0.5" and 1 are accepted), except that booleans are refused.
+Score = Annotated[float, BeforeValidator(_not_boolean)]
+
+
 class FromRow(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -32,7 +42,7 @@ class FromRow(BaseModel):
 class SolutionSubmission(BaseModel):
     task_id: Text
     algorithm_result: dict[str, Any]
-    score: float | None = None
+    score: Score | None = None
 
 
 class SubmissionAccepted(BaseModel):
@@ -89,7 +99,7 @@ class InvitationCodeItem(FromRow):
 
 class SotaVoteRequest(BaseModel):
     miner_hotkey: Text
-    score: float
+    score: Score
     seen_block: Annotated[int, Field(le=MAX_SEEN_BLOCK)]
     result_id: Annotated[Text, Field(max_length=64)] | None = None
 

@@ -9,11 +9,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from core.infra.settings import SettingsError, is_true, masked_url, normalize_database_url
 
 log = logging.getLogger("relay")
-
-TRUTHY = {"1", "true", "yes", "on"}
+__all__ = ["Settings", "SettingsError", "load_settings", "masked_url", "normalize_database_url"]
+MIN_ADMIN_TOKEN_CHARS = 16
+DEFAULT_LOG_FILE = str(Path("~/.bitsota/logs/relay.log").expanduser())
 REFERENCE_VALIDATORS = (
     "5Ef5EsPQoMVmJ8rYectQ26BEvscvATEGm365bcQjo1Y6bxGr",
     "5FCFAQuCwnNN5VR9mo2sjfE9aAhz5YWaimv8VNxypiJwdYjX",
@@ -27,10 +29,6 @@ CORS_ORIGINS = tuple(
 ) + ("http://localhost:3000",)
 PACKAGED_VERSION_FILE = Path(__file__).with_name("version.json")
 FALLBACK_TEST_DB = "sqlite+aiosqlite:///./bitsota_relay_test.db"
-
-
-class SettingsError(ValueError):
-    """An invalid setting; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +55,13 @@ class Settings:
     validator_allowlist: tuple[str, ...] = REFERENCE_VALIDATORS
     allowlist_mode: str = "metagraph"
     max_clock_skew_s: float = 300.0
-    replay_cache_size: int = 100000
     max_submissions_per_hour: int = 0
     results_max_limit: int = 1000
     max_body_bytes: int = 1048576
+    max_result_bytes: int = 65536
+    results_max_bytes: int = 8 * 1048576
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
     version_file: Path = PACKAGED_VERSION_FILE
     cors_origins: tuple[str, ...] = CORS_ORIGINS
     sqlite_busy_timeout_ms: int = 5000
@@ -68,7 +69,7 @@ class Settings:
     dashboard_password: str = ""
     dashboard_refresh_s: int = 5
     log_level: str = "INFO"
-    log_file: str = "logs/relay.log"
+    log_file: str = DEFAULT_LOG_FILE
     log_max_bytes: int = 10485760
     log_backup_count: int = 5
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -111,18 +112,17 @@ class _Env:
         return tuple(item.strip() for item in self.env[name].split(",") if item.strip())
 
 
-def is_truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in TRUTHY
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `env` (default os.environ); raises SettingsError naming the bad variable."""
     e = _Env(os.environ if env is None else env)
     warnings: list[str] = []
-    test_mode = is_truthy(e.text("BITSOTA_TEST_MODE"))
+    test_mode = is_true(e.text("BITSOTA_TEST_MODE"))
     admin_token = e.text("ADMIN_AUTH_TOKEN") or ("dev" if test_mode else "")
     if not admin_token:
         raise SettingsError("ADMIN_AUTH_TOKEN is required (or use --test)")
+    if not test_mode and len(admin_token.strip()) < MIN_ADMIN_TOKEN_CHARS:
+        raise SettingsError(f"ADMIN_AUTH_TOKEN must be at least {MIN_ADMIN_TOKEN_CHARS} characters "
+                            "(not counting surrounding blanks) outside test mode")
     raw_url = e.text("DATABASE_URL")
     if not raw_url:
         raw_url = default_test_database_url() if test_mode else "sqlite+aiosqlite:///./bitsota_relay.db"
@@ -164,10 +164,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         validator_allowlist=e.csv("RELAY_VALIDATOR_ALLOWLIST", REFERENCE_VALIDATORS),
         allowlist_mode=mode,
         max_clock_skew_s=e.number("RELAY_MAX_CLOCK_SKEW_S", 300.0, kind=float),
-        replay_cache_size=e.number("RELAY_REPLAY_CACHE_SIZE", 100000, minimum=1),
         max_submissions_per_hour=e.number("RELAY_MAX_SUBMISSIONS_PER_HOUR", 0),
         results_max_limit=e.number("RELAY_RESULTS_MAX_LIMIT", 1000, minimum=1),
         max_body_bytes=e.number("RELAY_MAX_BODY_BYTES", 1048576, minimum=1),
+        max_result_bytes=e.number("RELAY_MAX_RESULT_BYTES", 65536, minimum=1),
+        results_max_bytes=e.number("RELAY_RESULTS_MAX_BYTES", 8 * 1048576, minimum=1),
+        header_timeout_s=e.number("RELAY_HEADER_TIMEOUT_S", 10.0, kind=float, minimum=0.1),
+        body_timeout_s=e.number("RELAY_BODY_TIMEOUT_S", 30.0, kind=float, minimum=0.1),
         version_file=Path(e.text("RELAY_VERSION_FILE") or PACKAGED_VERSION_FILE),
         cors_origins=e.csv("RELAY_CORS_ORIGINS", CORS_ORIGINS),
         sqlite_busy_timeout_ms=e.number("RELAY_SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=0),
@@ -175,37 +178,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dashboard_password=e.nonblank("ADMIN_DASHBOARD_PASSWORD", admin_token),
         dashboard_refresh_s=max(1, e.number("ADMIN_DASHBOARD_REFRESH_SECONDS", 5)),
         log_level=level,
-        log_file=e.text("RELAY_LOG_FILE", "logs/relay.log"),
+        log_file=_log_file(e.text("RELAY_LOG_FILE", DEFAULT_LOG_FILE)),
         log_max_bytes=e.number("RELAY_LOG_MAX_BYTES", 10485760, minimum=1),
         log_backup_count=e.number("RELAY_LOG_BACKUP_COUNT", 5, minimum=0),
         warnings=tuple(warnings),
     )
 
 
-def normalize_database_url(url: str) -> str:
-    """Map the accepted DATABASE_URL forms (§2.4) to an async SQLAlchemy URL."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise SettingsError(f"unsupported DATABASE_URL scheme: {url.split(':', 1)[0]}")
-    scheme = scheme.lower()
-    if scheme in ("sqlite", "sqlite+aiosqlite"):
-        return "sqlite+aiosqlite://" + _absolute_sqlite_path(rest)
-    if scheme in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+asyncpg"):
-        return _asyncpg_url("postgresql+asyncpg://" + rest)
-    raise SettingsError(f"unsupported DATABASE_URL scheme: {scheme}")
-
-
-def _absolute_sqlite_path(rest: str) -> str:
-    path = rest[1:] if rest.startswith("/") else rest  # sqlite:///x.db -> "x.db"; sqlite:////abs -> "/abs"
-    if path in ("", ":memory:"):
-        return "/" + path
-    return "/" + str(Path(path).expanduser().resolve())
-
-
-def _asyncpg_url(url: str) -> str:
-    parts = urlsplit(url)
-    query = [("ssl" if key == "sslmode" else key, value) for key, value in parse_qsl(parts.query)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+def _log_file(raw: str) -> str:
+    """The rotating log file (`~` expanded); an empty value turns file logging off."""
+    return str(Path(raw).expanduser()) if raw else ""
 
 
 def user_id() -> str:
@@ -241,12 +223,3 @@ def default_test_database_url() -> str:
         if _usable(candidate):
             return f"sqlite+aiosqlite:///{candidate}"
     return FALLBACK_TEST_DB
-
-
-def masked_url(url: str) -> str:
-    """The URL with its password replaced by ***, for logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -1,18 +1,18 @@
-"""The relay's per-process state (§9.5), opened and closed by the app's lifespan."""
+"""The relay's per-process state (§9.5), opened and closed by the app's lifespan. What must be shared between
+processes (the replay ledger, vote serialisation) lives in the database, not here."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from core.infra.replay import ReplayLedger
 from relay.allowlist import Allowlist
 from relay.db import Database
 from relay.metrics import RequestMetrics
-from relay.replay import ReplayCache
 from relay.settings import Settings
 
 DUPLICATE_WINDOW_S = 300.0
@@ -58,10 +58,9 @@ class RelayState:
     settings: Settings
     db: Database
     allowlist: Allowlist
-    replay: ReplayCache
+    replay: ReplayLedger
     metrics: RequestMetrics
     recent: RecentSubmissions = field(default_factory=RecentSubmissions)
-    vote_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     started_at: float = field(default_factory=time.time)
 
 

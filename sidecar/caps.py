@@ -1,6 +1,8 @@
 """Sizes that bound the sidecar's memory (sidecar.md §2.1); `GET /version` reports them."""
 
 STORE_CAPS = {"logs": 5000, "candidates": 2000, "populations": 200, "job_results": 2000}
+# The same stores capped in bytes of item JSON, so that a few huge items cannot grow a run without bound.
+STORE_BYTE_CAPS = {"logs": 16 << 20, "candidates": 64 << 20, "populations": 32 << 20, "job_results": 64 << 20}
 JOBS_CAP = 2000
 # Queued plus leased jobs are never dropped, so this refuses new ones instead (not in the reference).
 OPEN_JOBS_CAP = 10_000
@@ -10,13 +12,12 @@ WORKERS_CAP = 1024  # per run; progress from further worker ids is not tracked
 RUNS_CAP = 100
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_EVENTS_PER_BATCH = 10_000
-# Deeper JSON than this is refused, so that encoding a response can never hit Python's recursion limit.
-MAX_JSON_DEPTH = 64
 
 
 def caps_summary() -> dict:
     return {
         **STORE_CAPS,
+        "store_bytes": STORE_BYTE_CAPS,
         "jobs": JOBS_CAP,
         "open_jobs": OPEN_JOBS_CAP,
         "event_ids": EVENT_ID_MEMORY,

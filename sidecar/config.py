@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from core.cli import OneLineParser, port_number
+from core.infra.settings import is_true
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
@@ -53,7 +54,7 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                         help="per-run journal size that triggers compaction (MB)")
     parser.add_argument("--journal-keep-runs", type=_positive(int), default="10", help="run files kept")
     parser.add_argument("--allow-remote", action="store_true",
-                        default=env.get("BITSOTA_SIDECAR_ALLOW_REMOTE") == "1",
+                        default=is_true(env.get("BITSOTA_SIDECAR_ALLOW_REMOTE")),
                         help="allow binding a non-loopback address (the API has no authentication)")
     parser.add_argument("--exit-with-parent", type=int, metavar="PID",
                         help="exit when process PID is gone; SIGUSR1 turns this off")

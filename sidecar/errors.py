@@ -1,11 +1,10 @@
-"""The one exception type that handlers turn into `{"detail": ...}` responses."""
+"""The sidecar's refusals, answered `{"detail": ...}` by the kit's ServiceError handler, and their texts."""
+
+from core.infra.errors import ServiceError
 
 
-class ApiError(Exception):
-    def __init__(self, status_code: int, detail: str):
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
+class ApiError(ServiceError):
+    """A sidecar refusal (status and detail)."""
 
 
 NO_RUN = "run_id must be provided (or start a run)"

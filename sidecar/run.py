@@ -10,7 +10,7 @@ import math
 import time
 from typing import Any
 
-from sidecar.caps import EVENT_ID_MEMORY, STORE_CAPS, WORKERS_CAP
+from sidecar.caps import EVENT_ID_MEMORY, STORE_BYTE_CAPS, STORE_CAPS, WORKERS_CAP
 from sidecar.events import as_int, as_number, event_type, log_line
 from sidecar.jobs import JobTable
 from sidecar.store import ItemStore
@@ -53,7 +53,7 @@ class Run:
         self.global_sota: float | None = None
         self.local_sota: float | None = None
         self.successful_submissions = 0
-        self.stores = {name: ItemStore(cap) for name, cap in STORE_CAPS.items()}
+        self.stores = {name: ItemStore(cap, STORE_BYTE_CAPS[name]) for name, cap in STORE_CAPS.items()}
         self.workers: dict[str, dict] = {}
         self.jobs = JobTable()
         self.seen_event_ids = RecentIds(EVENT_ID_MEMORY)

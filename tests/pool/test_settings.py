@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,8 @@ def test_environment_and_flags():
     assert settings.consensus_k == 4 and settings.task_types == ("mnist_binary", "scalar_linear")
     assert settings.database_url == "postgresql+asyncpg://pooler:pw@db:5432/mining_pool"
     assert settings.max_clock_skew_s == 60 and settings.dev and settings.port == 9000
-    assert load_settings({}, database_url="sqlite:///x.db").database_url == "sqlite+aiosqlite:///x.db"
+    # A relative SQLite path is resolved against the working directory (core.infra.settings).
+    assert load_settings({}, database_url="sqlite:///x.db").database_url == f"sqlite+aiosqlite:///{Path('x.db').resolve()}"
 
 
 @pytest.mark.parametrize("env", [{"POOL_CONSENSUS_K": "2"}, {"POOL_TASK_TYPES": "chess"}, {"POOL_FEE": "lots"}])

@@ -56,7 +56,7 @@ def test_migrate_only_creates_an_empty_database(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0, cli.stderr
     with sqlite3.connect(tmp_path / "pool.db") as connection:
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001_initial",)
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002_replay_ledger",)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

@@ -43,7 +43,8 @@ def test_missing_headers_are_422(sqlite_relay_factory):
 @pytest.mark.parametrize(
     ("mutate", "reason"),
     [
-        (lambda h: {**h, "X-Signature": "0x" + h["X-Signature"]}, "bad_signature"),
+        (lambda h: {**h, "X-Signature": "0x" + h["X-Signature"][2:]}, "bad_signature"),
+        (lambda h: {**h, "X-Signature": h["X-Signature"] + "00"}, "bad_signature"),
         (lambda h: {**h, "X-Signature": h["X-Signature"][:-2]}, "bad_signature"),
         (lambda h: {**h, "X-Signature": "zz" * 64}, "bad_signature"),
         (lambda h: {**h, "X-Key": hotkey("Bob")}, "bad_signature"),

@@ -47,7 +47,7 @@ def test_the_pools_sqlite_database_is_refused_naming_it_and_its_revision(tmp_pat
     done = run_relay("--test", "--database-url", f"sqlite:///{path}", "--migrate-only", cwd=tmp_path)
     assert done.returncode == 2
     assert one_line(done) == (f"relay: database schema is newer than this relay: sqlite+aiosqlite:///{path} "
-                              "is at revision '0001_initial' (or is it another app's database?)")
+                              "is at revision '0002_replay_ledger' (or is it another app's database?)")
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_the_pools_postgres_database_is_refused_with_the_password_masked(own_pos
     assert done.returncode == 2
     line = one_line(done)
     assert line.startswith("relay: database schema is newer than this relay: postgresql+asyncpg://postgres:***@")
-    assert "is at revision '0001_initial'" in line and ":pw@" not in line
+    assert "is at revision '0002_replay_ledger'" in line and ":pw@" not in line
 
 
 def test_busy_port_exits_1_with_one_line_and_no_listening_line(tmp_path):

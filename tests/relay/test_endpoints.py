@@ -255,7 +255,7 @@ def test_admin_status_counts_requests(relay):
     results(relay)
     relay.get("/health")
     report = relay.get("/admin/status", headers=ADMIN).json()
-    assert report["db_ok"] is True and report["schema_revision"] == "0002" and report["test_mode"] is True
+    assert report["db_ok"] is True and report["schema_revision"] == "0003" and report["test_mode"] is True
     assert report["metrics"]["totals"]["miner"] == 1 and report["metrics"]["totals"]["validator"] == 1
     assert report["metrics"]["last_1m"]["public"] >= 1
     assert report["replay_cache_entries"] == 2
@@ -286,10 +286,11 @@ def test_cors_allows_bitsota_origins(relay):
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_nul_characters_and_overlong_ids_are_422(relay):
+def test_nul_characters_are_400_and_overlong_ids_422(relay):
     body = {"task_id": "a\x00b", "algorithm_result": {"k": "\x00"}, "score": 0.5}
-    assert relay.post("/submit_solution", json=body, headers=headers("Alice")).status_code == 422
+    refused = relay.post("/submit_solution", json=body, headers=headers("Alice"))
+    assert refused.status_code == 400 and "NUL" in refused.json()["detail"]
     nul_query = relay.get("/results", params={"task_id": "\x00"}, headers=headers("Bob", "validator"))
-    assert nul_query.status_code == 422
+    assert nul_query.status_code == 400 and "NUL" in nul_query.json()["detail"]
     vote = {"miner_hotkey": ALICE, "score": 0.9, "seen_block": 5, "result_id": "r" * 65}
     assert relay.post("/sota/vote", json=vote, headers=headers("Bob", "validator")).status_code == 422

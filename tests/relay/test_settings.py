@@ -14,6 +14,7 @@ from relay import settings as relay_settings
 from relay.settings import SettingsError, load_settings, normalize_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "a-token-of-16-chars"
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE", "Yes", "on"])
@@ -33,16 +34,16 @@ def test_admin_token_required_outside_test_mode():
 )
 def test_invalid_numbers_name_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
-        load_settings({"ADMIN_AUTH_TOKEN": "t", name: value})
+        load_settings({"ADMIN_AUTH_TOKEN": TOKEN, name: value})
 
 
 def test_defaults_and_overrides():
-    settings = load_settings({"ADMIN_AUTH_TOKEN": "t", "SOTA_T2_INTERVALS": "", "CONCENSUS_BLACKLIST": "3", "CONSENSUS_BLACKLIST": "1"})
+    settings = load_settings({"ADMIN_AUTH_TOKEN": TOKEN, "SOTA_T2_INTERVALS": "", "CONCENSUS_BLACKLIST": "3", "CONSENSUS_BLACKLIST": "1"})
     assert settings.t2_intervals is None and settings.blacklist_consensus == 1
     assert any("CONSENSUS_BLACKLIST" in warning for warning in settings.warnings)
     assert settings.database_url.endswith("/bitsota_relay.db") and settings.database_url.startswith("sqlite+aiosqlite:////")
     assert len(settings.validator_allowlist) == 6 and settings.dashboard_username == "admin"
-    assert load_settings({"ADMIN_AUTH_TOKEN": "t", "RELAY_VALIDATOR_ALLOWLIST": ""}).validator_allowlist == ()
+    assert load_settings({"ADMIN_AUTH_TOKEN": TOKEN, "RELAY_VALIDATOR_ALLOWLIST": ""}).validator_allowlist == ()
 
 
 def test_database_urls(tmp_path, monkeypatch):
@@ -110,7 +111,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, args, env, message):
 
 @pytest.mark.skipif(chain.available(), reason="the chain extra is installed")
 def test_production_without_chain_extra_says_why(tmp_path):
-    done = run_relay("--admin-token", "t", "--database-url", "sqlite:///./p.db", cwd=tmp_path)
+    done = run_relay("--admin-token", TOKEN, "--database-url", "sqlite:///./p.db", cwd=tmp_path)
     assert done.returncode == 2
     assert "install the `chain` extra" in done.stderr and "RELAY_ALLOWLIST_MODE=static" in done.stderr
 

@@ -64,7 +64,8 @@ def start_sidecar():
         server.start()
         servers.append(server)
         url = f"http://127.0.0.1:{server.server.config.port}"
-        running = RunningSidecar(url, httpx.Client(base_url=url, timeout=30), SidecarClient(url, timeout=30),
+        http = httpx.Client(base_url=url, timeout=30, headers={"Content-Type": "application/json"})  # raw posts too
+        running = RunningSidecar(url, http, SidecarClient(url, timeout=30),
                                  server.app)
         opened.extend([running.http, running.client])
         return running

@@ -9,7 +9,7 @@ from sidecar.store import ItemStore
 
 
 def filled(cap: int, count: int) -> ItemStore:
-    store = ItemStore(cap)
+    store = ItemStore(cap, 1 << 30)
     for index in range(count):
         store.append({"n": index})
     return store
@@ -24,11 +24,11 @@ def test_sequence_numbers_and_eviction():
     assert store.read(3, 1) == (4, [{"n": 3, "seq": 3}], 0)
     assert store.read(5, 10) == (5, [], 0)  # parked at the next seq to be written
     assert store.read(50, 10) == (5, [], 0)  # ahead of the window: parks at its end
-    assert ItemStore(3).read(7, 10) == (7, [], 0)  # empty store echoes the cursor
+    assert ItemStore(3, 1 << 30).read(7, 10) == (7, [], 0)  # empty store echoes the cursor
 
 
 def test_restore_keeps_seq_and_ignores_repeats():
-    store = ItemStore(2)
+    store = ItemStore(2, 1 << 30)
     assert store.restore({"seq": 10}) and store.restore({"seq": 11}) and store.restore({"seq": 14})
     assert not store.restore({"seq": 11}) and not store.restore({"seq": "x"})
     assert [item["seq"] for item in store] == [11, 14] and store.next_seq == 15
@@ -40,7 +40,7 @@ def test_restore_keeps_seq_and_ignores_repeats():
 @given(cap=st.integers(1, 12), steps=st.lists(st.tuples(st.booleans(), st.integers(0, 15)), max_size=60))
 def test_reads_never_duplicate_or_skip_retained_items(cap, steps):
     """Random interleavings of appends (with eviction) and reads with the returned cursor."""
-    store, cursor, seen, evicted_passed = ItemStore(cap), 0, [], 0
+    store, cursor, seen, evicted_passed = ItemStore(cap, 1 << 30), 0, [], 0
     for is_append, amount in steps:
         if is_append:
             for _ in range(amount):
@@ -83,3 +83,12 @@ def test_http_cursor_across_eviction(sidecar):
     post("/ingest_batch", json={"run_id": "r", "events": [{"message": "fresh"}]})
     assert sidecar.http.get("/logs", params={"cursor": 6000}).json()["cursor"] == 1
     assert sidecar.http.get("/logs").json()["items"][0]["message"] == "fresh"
+
+
+def test_the_byte_cap_evicts_oldest_and_keeps_the_newest():
+    store = ItemStore(100, 1000)
+    for index in range(5):
+        store.append({"blob": "x" * 250, "index": index})
+    assert [item["index"] for item in store] == [2, 3, 4] and store.bytes <= 1000
+    store.append({"blob": "y" * 5000})  # larger than the cap on its own: kept alone
+    assert [item.get("index") for item in store] == [None] and len(store) == 1

@@ -1,11 +1,15 @@
-"""The async SQLite engine that the relay and the pool share: the file's folder is created, every connection
-gets the caller's pragmas, and transactions are begun by us, so that a write transaction (an engine with the
-`sqlite_immediate` execution option) takes the write lock up front with BEGIN IMMEDIATE."""
+"""Database set-up shared by the relay and the pool: the async engine for SQLite or PostgreSQL.
+
+On SQLite the file's folder is created, every connection gets the caller's pragmas, and transactions are begun by
+us, so that a write transaction (an engine with the `sqlite_immediate` execution option) takes the write lock up
+front with BEGIN IMMEDIATE. On PostgreSQL the caller's pool options apply. Unique violations a handler did not
+foresee become `core.infra.errors.Conflict` in each service's write transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -17,6 +21,13 @@ def sqlite_path(database_url: str) -> Path | None:
         return None
     path = database_url.split("://", 1)[1][1:]
     return Path(path) if path and path != ":memory:" else None
+
+
+def create_engine(database_url: str, sqlite_pragmas: Sequence[str], **postgres_pool: Any) -> AsyncEngine:
+    """The engine for `database_url`: SQLite with `sqlite_pragmas`, or PostgreSQL with `postgres_pool` options."""
+    if not database_url.startswith("sqlite"):
+        return create_async_engine(database_url, **postgres_pool)
+    return create_sqlite_engine(database_url, sqlite_pragmas)
 
 
 def create_sqlite_engine(database_url: str, pragmas: Sequence[str]) -> AsyncEngine:

@@ -8,14 +8,16 @@ import math
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.infra import signatures
 from relay.auth import MinerHotkey, ValidatorHotkey
 from relay.models import BlacklistVote, InvitationCode, MiningResult, utcnow
 from relay.schemas import MiningResultItem, SolutionSubmission, SubmissionAccepted, Text, is_hotkey_format
+from relay.settings import Settings
 from relay.sota import global_sota_row
 from relay.state import RelayState, get_state
 
@@ -62,11 +64,29 @@ async def _upsert_result(session: AsyncSession, row: dict) -> str:
     return (await session.execute(statement)).scalar_one()
 
 
+def stored_result(solution: SolutionSubmission, settings: Settings) -> str:
+    """The `algorithm_result` JSON text to store; 413 naming the limit when it is larger than validators accept."""
+    text = json.dumps(solution.algorithm_result)
+    size = len(text.encode("utf-8"))
+    if size > settings.max_result_bytes:
+        raise HTTPException(413, f"algorithm_result is {size} bytes; the limit is {settings.max_result_bytes} bytes")
+    return text
+
+
+def signed_headers_of(request: Request) -> dict[str, str]:
+    """What a stored row keeps of the request's signed headers: the signature in canonical form (lower-case hex,
+    no 0x) and the signed message. The signature is already spent in the replay ledger, so serving it to
+    validators (who may re-verify it) never lets anyone send it again as fresh headers."""
+    signature = signatures.signature_bytes(request.headers["x-signature"]).hex()
+    return {"signature": signature, "timestamp_message": request.headers["x-timestamp"]}
+
+
 @router.post("/submit_solution", response_model=SubmissionAccepted)
 async def submit_solution(
     request: Request, solution: SolutionSubmission, hotkey: MinerHotkey
 ) -> SubmissionAccepted:
     state = get_state(request)
+    algorithm_result = stored_result(solution, state.settings)
     score = solution.score
     if score is None:
         raise HTTPException(400, "score is required")
@@ -88,10 +108,9 @@ async def submit_solution(
                 "id": hashlib.sha256(f"{hotkey}:{solution.task_id}:{int(time.time())}".encode()).hexdigest()[:16],
                 "miner_hotkey": hotkey,
                 "task_id": solution.task_id,
-                "algorithm_result": json.dumps(solution.algorithm_result),
+                "algorithm_result": algorithm_result,
                 "score": score,
-                "signature": request.headers["x-signature"],
-                "timestamp_message": request.headers["x-timestamp"],
+                **signed_headers_of(request),
                 "timestamp": now,
             },
         )
@@ -104,17 +123,20 @@ def _results_query():
     )
 
 
+def _item(result: MiningResult, coldkey: str | None) -> MiningResultItem:
+    return MiningResultItem.model_validate(result).model_copy(update={"coldkey_address": coldkey})
+
+
 def _items(rows) -> list[MiningResultItem]:
-    return [
-        MiningResultItem.model_validate(result).model_copy(update={"coldkey_address": coldkey})
-        for result, coldkey in rows
-    ]
+    return [_item(result, coldkey) for result, coldkey in rows]
 
 
 @router.get("/results", response_model=list[MiningResultItem])
 async def results(
     request: Request, hotkey: ValidatorHotkey, limit: int = 256, task_id: Text | None = None
-) -> list[MiningResultItem]:
+) -> Response:
+    """The newest rows first, as many as `limit` allows and as fit in RELAY_RESULTS_MAX_BYTES of JSON; rows are
+    streamed from the database, so a page never holds more than its byte budget in memory."""
     if not is_hotkey_format(hotkey):
         raise HTTPException(400, "Invalid validator hotkey format")
     state = get_state(request)
@@ -122,8 +144,20 @@ async def results(
     query = _results_query().order_by(MiningResult.timestamp.desc(), MiningResult.id.desc()).limit(limit)
     if task_id:
         query = query.where(MiningResult.task_id == task_id)
+    budget = state.settings.results_max_bytes - 2  # the brackets
+    items: list[bytes] = []
     async with state.db.read() as session:
-        return _items(await session.execute(query))
+        rows = await session.stream(query)
+        try:
+            async for result, coldkey in rows:
+                item = _item(result, coldkey).model_dump_json().encode("utf-8")
+                if len(item) + 1 > budget:
+                    break
+                budget -= len(item) + 1
+                items.append(item)
+        finally:
+            await rows.close()
+    return Response(b"[" + b",".join(items) + b"]", media_type="application/json")
 
 
 @router.get("/results/{miner_hotkey}", response_model=list[MiningResultItem])

@@ -21,7 +21,9 @@ async def sota_vote(request: Request, vote: SotaVoteRequest, validator: Validato
     state = get_state(request)
     try:
         check_vote_request(vote)
-        async with state.vote_lock, state.db.write(conflict="Conflict: concurrent vote, retry") as session:
+        # Votes are serialised by the database: BEGIN IMMEDIATE on SQLite, and on PostgreSQL the row lock that
+        # cast_vote takes on the global SOTA row first; so every process and host votes in one order.
+        async with state.db.write(conflict="Conflict: concurrent vote, retry") as session:
             return await cast_vote(session, state.settings, validator, vote)
     except VoteRejected as rejected:
         raise HTTPException(400, str(rejected)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, Request
@@ -34,7 +35,7 @@ async def status_report(state: RelayState) -> dict:
         "version": __version__,
         "test_mode": state.settings.test_mode,
         "schema_revision": revision,
-        "replay_cache_entries": len(state.replay),
+        "replay_cache_entries": await state.replay.entries(time.time()),
     }
 
 
