@@ -34,14 +34,14 @@ from tui.logic.files import bitsota_home, logs_dir, read_json_object, write_json
 from tui.logic.state_file import load_state
 from tui.logic.stats import stats_from_state
 from tui.logic.themes import RETRO_THEME, pick_theme
-from tui.logic.updates import CHECK_INTERVAL_S, announcement, newer_version
+from tui.logic.updates import CHECK_INTERVAL_S, announcement, fetch_manifest, newer_version
 from tui.logic.wallets import (WalletEntry, create_test_keys, discover, ensure_local_keys, find, import_hotkey,
                                load_keypair, search_roots, short_address)
 from tui.screens.help import HelpScreen
-from tui.services import processes, relay_calls
-from tui.services.pool_mode import job_counts, pool_problem
+from tui.services import processes
+from tui.services.pool_mode import job_counts, pool_problem, status_lines
 from tui.services.quit_signals import QuitSignals
-from tui.services.session import MiningSession, StartOutcome
+from tui.services.session import MiningSession, StartOutcome, WalletLocked
 from tui.widgets.candidates_table import CandidatesTable, CandidateStrip
 from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
 from tui.widgets.log_pane import LogPane
@@ -336,8 +336,6 @@ class BitsotaApp(App):
         wallet = self.args.wallet or saved.get("last_wallet")
         hotkey = self.args.hotkey or (saved.get("last_hotkey") if not self.args.wallet else None)
         entry = find(self.wallets, wallet, hotkey) if wallet else None
-        if saved.get("coldkey_address"):
-            self.session.coldkey = saved["coldkey_address"]
         if entry is not None:
             self._select(entry)
 
@@ -363,7 +361,12 @@ class BitsotaApp(App):
             self.session.log(f"ERROR: {exc}")
             self.notify(str(exc), severity="error")
             return
-        self.session.use_wallet(entry, keypair)
+        try:
+            self.session.use_wallet(entry, keypair, password)
+        except WalletLocked as exc:
+            self.session.log(f"[warning] {exc}")
+            self.notify(str(exc), severity="warning")
+            return
         self.session.log(f"Wallet loaded: {entry.wallet}/{entry.hotkey} ({short_address(entry.address)})")
         self.refresh_panels()
         self._maybe_auto_start()
@@ -424,9 +427,8 @@ class BitsotaApp(App):
         self._update_pool_status(snap)
 
     def _update_pool_status(self, snap) -> None:
-        pool_mode = self.session.pool_mode
-        if pool_mode is not None:
-            lines = pool_mode.status_lines(snap.state)
+        if snap.running and snap.task_type == "pool":
+            lines = status_lines((snap.submitter or {}).get("pool"), snap.state)
         else:
             lines = ["Coordinator: idle (choose Task Type \"Pool\" and start mining)",
                      job_counts(snap.state) if snap.running else "Sidecar jobs: -"]
@@ -510,7 +512,7 @@ class BitsotaApp(App):
             self.action_start_mining()
 
     def _link_invite(self, code: str) -> str | None:
-        return relay_calls.link_invite(self.session.config.relay_url, self.session.keypair, code, self.session.coldkey)
+        return self.session.link_invite(code)
 
     def action_stop_mining(self) -> None:
         self._stop_worker()
@@ -566,7 +568,7 @@ class BitsotaApp(App):
     # ------------------------------------------------------------------ quit (§8.4)
     def action_request_quit(self) -> None:
         if self.session.has_live_children() and not self.session.config.keep_running:
-            self.push_screen(QuitModal(), self._quit_answer)
+            self.push_screen(QuitModal(self.session.mining_alive()), self._quit_answer)
         else:
             self._quit(self.session.config.keep_running)
 
@@ -741,7 +743,7 @@ class BitsotaApp(App):
         """At start and every 24 h a newer version shows a toast; from the palette the answer is always shown."""
         url = self.session.config.manifest_url()
         try:
-            manifest = relay_calls.version_manifest(url)
+            manifest = fetch_manifest(url)
         except (httpx.HTTPError, ValueError) as exc:
             if not quiet:
                 self.call_from_thread(self.notify, f"Update check failed ({url}): {exc}", severity="warning")

@@ -33,5 +33,5 @@ class SotaPanel(Vertical):
             lines.append(f"Cooldown {cooldown_left:.0f}s")
         if pending:
             lines.append(f"Pending: #{pending.get('seq')} "
-                         f"{format_score(pending.get('verified', pending.get('validator_score')))}")
+                         f"{format_score(pending.get('score'))}")
         self.query_one("#sota-cooldown", Static).update("\n".join(lines))
