@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 import httpx
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -97,7 +97,15 @@ class BitsotaApp(App):
         self.run_control = RunControl(self, session, auto.enabled)
         self.main = MainScreen(session, args, self.initial_task, self.initial_workers, start_services)
         self.register_theme(RETRO)
-        self.theme = pick_theme(args.theme or settings.theme)
+        self.theme = self._known_theme(pick_theme(args.theme or settings.theme))
+
+    def _known_theme(self, name: str) -> str:
+        """`--theme` is checked when parsed; a gui config theme that does not exist is named and ignored."""
+        if name in self.available_themes:
+            return name
+        self.warnings.append(f"{self._gui_config_path()}: ignoring unknown theme={name!r}; "
+                             f"themes: {', '.join(sorted(self.available_themes))}")
+        return "textual-dark"
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -119,8 +127,8 @@ class BitsotaApp(App):
             if self.session.config.settings.check_updates:
                 self.set_interval(CHECK_INTERVAL_S, lambda: self._update_worker(True))
 
-    def on_resize(self) -> None:
-        self.main.apply_layout(*self.size)
+    def on_resize(self, event: events.Resize) -> None:
+        self.main.apply_layout(*event.size)  # self.size still holds the old size here
 
     def _maybe_welcome(self) -> None:
         marker = bitsota_home() / ".welcomed"
