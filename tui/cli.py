@@ -25,6 +25,17 @@ def _port(text: str) -> int:
     return value
 
 
+def _theme(text: str) -> str:
+    from textual.theme import BUILTIN_THEMES
+
+    from tui.logic.themes import RETRO_THEME
+
+    known = sorted({"auto", RETRO_THEME, *BUILTIN_THEMES})
+    if text not in known:
+        raise argparse.ArgumentTypeError(f"unknown theme {text!r} (one of: {', '.join(known)})")
+    return text
+
+
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog="bitsota-tui", description="BitSota mining in the terminal.")
     p.add_argument("--local", action="store_true", help="embedded test relay and local validator")
@@ -45,7 +56,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--task-type", choices=TASK_TYPES, help="preselect the task type")
     p.add_argument("--workers", type=_workers, help="preselect the worker count")
     p.add_argument("--auto-start", action="store_true", help="start mining as soon as a wallet is loaded")
-    p.add_argument("--theme", help="theme name (auto, textual-dark, ansi-dark, bitsota-retro, …)")
+    p.add_argument("--theme", type=_theme, help="theme name (auto, textual-dark, ansi-dark, bitsota-retro, …)")
     p.add_argument("--no-mouse", action="store_true", help="disable mouse input")
     p.add_argument("--data-dir", help="data set directory (BITSOTA_DATA_DIR for children)")
     p.add_argument("--log-file", help="TUI debug log file")

@@ -37,7 +37,7 @@ def flags(relay, sidecar, *more):
 async def test_start_without_wallet_opens_wallet_tab(home, relay_server, sidecar_server):
     app = make_app(flags(relay_server, sidecar_server))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app._started_up, what="startup")
+        await until(pilot, lambda: app.run_control.started_up, what="startup")
         await pilot.press("s")
         await until(pilot, lambda: "No wallet loaded" in log_text(app), what="no-wallet error")
         await until(pilot, lambda: app.query_one(TabbedContent).active == "wallet", what="wallet tab")
@@ -106,7 +106,7 @@ async def test_the_table_shows_what_the_submitter_decided(home, relay_server, si
             session.running = True
             # every constant program scores the same: the second one is not above what the first one set
             sidecar.ingest_batch(run_id, [_candidate(0.5, 0.30, 1000), _candidate(0.6, 0.40, 2000)])
-            app._arm_poll()
+            app.run_control.arm_poll()
             table = app.query_one(CandidatesTable)
             await until(pilot, lambda: [r.status for r in session.rows.values()] == ["submitted", "skipped"],
                         timeout=60, what="both decided")
@@ -198,7 +198,7 @@ async def test_quit_modal_cancel_then_stop_and_quit(home, relay_server, sidecar_
 
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app._started_up, what="startup")
+            await until(pilot, lambda: app.run_control.started_up, what="startup")
             app.session.miner_child = Child("miner", child.pid, child.pid, None, child)
             await pilot.press("q")
             await until(pilot, lambda: isinstance(app.screen, QuitModal), what="quit modal")

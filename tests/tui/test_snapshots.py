@@ -104,7 +104,7 @@ def test_other_tabs(snap_compare, seeded_app, home, key, tab):
                                            Child("validator", 999_999_2, 999_999_2))
 
     async def run_before(pilot) -> None:
-        pilot.app.rescan_wallets()
+        pilot.app.wallet_pane.rescan()
         pilot.app.query_one("#tabs").show_tab("services")
         pilot.app.refresh_panels()
         await _logs_settled(pilot)

@@ -34,6 +34,7 @@ from tui.services.session_types import (TASK_TYPES, CandidateRow, SessionConfig,
                                         suite_label)
 from tui.services.sidecar_service import ensure_sidecar
 from tui.services.start_checks import StartChecksMixin
+from tui.services.ui_commands import UiCommandsMixin
 
 # Re-exported for the app and the tests, which import them from here.
 __all__ = ["CandidateRow", "MiningSession", "SessionConfig", "Snapshot", "StartOutcome", "WalletLocked",
@@ -48,7 +49,7 @@ class WalletLocked(BitsotaError):
     """A wallet switch while a run is mining: the run's hotkey is fixed until it stops."""
 
 
-class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin):
+class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommandsMixin):
     def __init__(self, config: SessionConfig) -> None:
         self.config = config
         self.wallet: WalletEntry | None = None
