@@ -3,6 +3,8 @@ coldkey, and a broken problem config stops the start naming the file and the err
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,39 @@ def test_a_broken_problem_config_names_the_file_and_does_not_start(home, tmp_pat
     lines = session.drain_lines()
     assert any(str(broken) in line and line.startswith("ERROR: problem config") for line in lines), lines
     assert session.miner_child is None and session.submitter_child is None and not session.running
+
+
+def test_status_marks_dead_pids_and_shows_what_the_submitter_did(home):
+    import json
+    import subprocess
+    import sys
+
+    from tui.logic.state_file import TuiState, save_state
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(10)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        save_state(TuiState(run_id="r1", task_type="scalar_linear", miner_pid=alive.pid, submitter_pid=gone.pid,
+                            sidecar_url="http://127.0.0.1:9"))
+        status_file = home / ".bitsota" / "submitter" / "r1.json"
+        status_file.parent.mkdir(parents=True)
+        status_file.write_text(json.dumps({
+            "version": 1, "run_id": "r1", "state": "running", "hotkey": "5Grw", "relay_reachable": True,
+            "global_sota": 0.25, "local_sota": 0.3, "counters": {"submitted": 1},
+            "submissions": [{"seq": 4, "ts": 0, "status": "submitted", "score": 0.3, "result_id": "abc123"}],
+            "last_error": None}))
+        result = subprocess.run([sys.executable, "-m", "tui", "--status"], capture_output=True, text=True,
+                                timeout=60, env={**os.environ, "HOME": str(home)})
+        out = result.stdout
+        assert result.returncode == 0, result.stderr
+        assert re.search(rf"miner\s+pid {alive.pid}\s+running", out), out
+        assert re.search(rf"submitter\s+pid {gone.pid}\s+DEAD", out), out
+        assert "candidate 4 submitted score 0.300000 abc123" in out and "submitted 1" in out
+        as_json = json.loads(subprocess.run([sys.executable, "-m", "tui", "--status", "--json"], capture_output=True,
+                                            text=True, timeout=60, env={**os.environ, "HOME": str(home)}).stdout)
+        assert {p["name"]: p["alive"] for p in as_json["processes"]} == {"miner": True, "submitter": False}
+        assert as_json["submitter"]["submissions"][0]["result_id"] == "abc123"
+    finally:
+        alive.kill()
+        alive.wait(10)
