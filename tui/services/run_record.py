@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -18,6 +19,7 @@ from tui.services.processes import Child
 from tui.services.run_view import SIDECAR_ERRORS
 
 CONTROL_TIMEOUT_S = 1.0
+SUMMARY_SUBMISSIONS = 5
 
 
 def _child(name: str, pid: int | None, pgid: int | None, log: str | None) -> Child | None:
@@ -66,6 +68,7 @@ class RunRecordMixin:
             if run is not None and pid_alive(saved.miner_pid):
                 self._resume(saved)
                 self.log(f"Re-attached to run {saved.run_id} (miner pid {saved.miner_pid})")
+                self._log_submitter_summary()
                 return True
             if run is not None:
                 self.run_id = saved.run_id
@@ -78,6 +81,22 @@ class RunRecordMixin:
             else:
                 self.save()
             return False
+
+    def _log_submitter_summary(self) -> None:
+        """What the submitter did while no TUI was attached: its state and its latest submissions."""
+        status = self.submitter_status
+        if status is None:
+            self.log("[submitter] no status file yet")
+            return
+        counters = status.get("counters") or {}
+        self.log(f"[submitter] {status.get('state')}: submitted {counters.get('submitted', 0)}, "
+                 f"rejected {counters.get('rejected', 0)}, failed {counters.get('failed', 0)} in this run")
+        for entry in (status.get("submissions") or [])[-SUMMARY_SUBMISSIONS:]:
+            when = time.strftime("%H:%M:%S", time.localtime(entry.get("ts") or 0))
+            score = entry.get("score")
+            extra = f" result_id={entry['result_id']}" if entry.get("result_id") else f" ({entry.get('detail')})"
+            self.log(f"[submitter] {when} candidate {entry.get('seq')} {entry.get('status')} "
+                     f"score={'-' if score is None else f'{score:.6f}'}{extra}")
 
     def _restore_mode(self, saved: TuiState, meta: dict) -> None:
         """A re-attached run keeps its task type, workers and mode (a `--local` run re-attached without the
