@@ -118,3 +118,37 @@ def test_status_marks_dead_pids_and_shows_what_the_submitter_did(home):
     finally:
         alive.kill()
         alive.wait(10)
+
+
+def test_an_attached_tui_stops_its_run_when_the_owners_sidecar_goes(home):
+    """Another bitsota-tui owned the sidecar and quit: this one is not left "Disconnected | Running"."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.helpers import free_port, wait_for
+    from tui.services.processes import Child
+    from tui.services.sidecar_service import probe
+
+    port = free_port()
+    owner_sidecar = subprocess.Popen([sys.executable, "-m", "sidecar", "--port", str(port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    miner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+    try:
+        wait_for(lambda: probe(f"http://127.0.0.1:{port}") == "sidecar", timeout=30, what="the owner's sidecar")
+        session = session_for(home, "--sidecar-port", str(port))
+        session.run_id, session.task_type, session.running = "r", "scalar_linear", True
+        session.miner_child = Child("miner", miner.pid, miner.pid, None, miner)
+        session.poll()
+        assert session.connected and session.running
+        owner_sidecar.send_signal(signal.SIGTERM)  # the owner quits
+        owner_sidecar.wait(20)
+        for _ in range(5):
+            session.poll()
+        assert not session.running and not session.connected and miner.poll() is not None
+        assert any("is gone" in line and "stopping mining" in line for line in session.drain_lines())
+    finally:
+        for proc in (owner_sidecar, miner):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)

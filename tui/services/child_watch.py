@@ -7,6 +7,9 @@ from core.errors import BitsotaError
 from tui.services import processes
 
 
+ATTACHED_SIDECAR_GONE_POLLS = 5
+
+
 class ChildWatchMixin:
     def _miner_gone(self) -> bool:
         if self.miner_child is None or self.miner_child.alive():
@@ -39,9 +42,17 @@ class ChildWatchMixin:
         self.save()
 
     def _check_sidecar_alive(self) -> None:
-        """An owned sidecar that died is restarted once (its journal restores the run)."""
+        """An owned sidecar that died is restarted once (its journal restores the run); a sidecar we only
+        attached to that stays silent (its owner quit) ends the run instead of leaving it "Disconnected"."""
         child = self.sidecar_child
-        if child is None or child.alive():
+        if child is None:
+            self._unanswered_polls += 1
+            if self._unanswered_polls >= ATTACHED_SIDECAR_GONE_POLLS:
+                self.log(f"ERROR: the sidecar at {self.config.sidecar_url} is gone (the bitsota-tui that started "
+                         "it quit?); stopping mining")
+                self.stop_mining()
+            return
+        if child.alive():
             return
         if self._sidecar_restarts >= 1:
             self.log("ERROR: the sidecar died again; stopping mining")

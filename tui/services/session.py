@@ -82,6 +82,7 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
         self._clock_checked = False
         self._sidecar_restarts = 0
         self._submitter_restarts = 0
+        self._unanswered_polls = 0  # polls in a row an attached (not owned) sidecar did not answer
 
     # ------------------------------------------------------------------ output for the UI
     def log(self, text: str) -> None:
@@ -250,7 +251,7 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
             with SidecarClient(self.config.sidecar_url, timeout=STATE_TIMEOUT_S) as sidecar:
                 try:
                     self.state = sidecar.state(run_id=self.run_id)
-                    self.connected = True
+                    self.connected, self._unanswered_polls = True, 0
                 except SIDECAR_ERRORS:
                     self.connected = False
                     self._check_sidecar_alive()
