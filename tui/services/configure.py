@@ -11,13 +11,18 @@ from pathlib import Path
 from core.config import find_problem_config
 from tui.logic import problem_config
 from tui.logic import settings as gui_settings
-from tui.services.local_stack import LOCAL_COOLDOWN_S, LOCAL_SOTA_REFRESH_S, apply_local_environment
+from tui.services.local_stack import LOCAL_COOLDOWN_S, LOCAL_SOTA_REFRESH_S, apply_local_environment, local_dir
 from tui.services.session import SessionConfig
 
 
 def problem_config_path(args: argparse.Namespace, settings: gui_settings.GuiSettings) -> Path | None:
     """The §3.3 lookup; outside --local a missing config means the default location, which the session fills
-    with the shipped default when it starts a fresh run (never on start-up, so re-attaching writes nothing)."""
+    with the shipped default when it starts a fresh run (never on start-up, so re-attaching writes nothing).
+    `--local` keeps its own: `--problem-config`, else `~/.bitsota/local/problem_config.json` if present, else
+    none (the quick profile); it never picks up the config of a non-local run."""
+    if args.local:
+        own = local_dir() / "problem_config.json"
+        return Path(args.problem_config).expanduser() if args.problem_config else own if own.is_file() else None
     found = find_problem_config(args.problem_config, {"problem_config_path": settings.problem_config_path})
     if found is not None or args.local:
         return found
@@ -55,7 +60,8 @@ def session_config(args: argparse.Namespace, env: dict[str, str] | None = None) 
         cooldown_s=cooldown_seconds(settings, explicit, env, args.local),
         local_cooldown_s=cooldown_seconds(settings, explicit, env, True),
         sota_refresh_s=LOCAL_SOTA_REFRESH_S if args.local else 30.0,
-        update_manifest_url=settings.update_manifest_url if "update_manifest_url" in explicit else None)
+        update_manifest_url=settings.update_manifest_url if "update_manifest_url" in explicit else None,
+        local_relay_port=args.local_relay_port)
     return config, warnings
 
 
