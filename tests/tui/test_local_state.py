@@ -71,3 +71,22 @@ def test_the_local_relay_port_can_be_chosen(home):
     assert choose_relay_port(busy) == busy  # free again
     config, _ = session_config(cli.parse_args(["--local", "--local-relay-port", str(busy)]))
     assert config.local_relay_port == busy
+
+
+async def test_the_pool_tab_of_local_never_points_at_the_public_pool(home):
+    from textual.widgets import Static
+
+    from pool_monitor.widget import PoolMonitor
+    from tests.tui.support import make_app, until
+    from tui.screens.main import NO_POOL
+
+    app = make_app(["--local"], start_services=False)
+    assert app.session.config.pool_url == ""
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: app.query("#no-pool"), what="the Pool tab")
+        assert not app.query(PoolMonitor)
+        assert str(app.query_one("#no-pool", Static).render()) == NO_POOL
+    named, _ = session_config(cli.parse_args(["--local", "--pool-url", "http://127.0.0.1:8111"]))
+    assert named.pool_url == "http://127.0.0.1:8111"
+    assert session_config(cli.parse_args([]))[0].pool_url == "https://api.bitsota.com"

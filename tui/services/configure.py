@@ -29,6 +29,14 @@ def problem_config_path(args: argparse.Namespace, settings: gui_settings.GuiSett
     return problem_config.default_path()
 
 
+def pool_url(args: argparse.Namespace, settings: gui_settings.GuiSettings, explicit: dict) -> str:
+    """`--pool-url`, else `pool_endpoint`; `--local` has no pool unless one is named ("": none), so its Pool
+    tab never shows the public pool."""
+    if args.pool_url or not args.local or "pool_endpoint" in explicit:
+        return (args.pool_url or settings.pool_endpoint).rstrip("/")
+    return ""
+
+
 def cooldown_seconds(settings: gui_settings.GuiSettings, explicit: dict, env: dict[str, str], local: bool) -> float:
     if env.get("MINER_SUBMISSION_COOLDOWN_SECONDS", "").strip():
         try:
@@ -55,7 +63,7 @@ def session_config(args: argparse.Namespace, env: dict[str, str] | None = None) 
     keep = settings.keep_running if args.keep_running is None else args.keep_running
     config = SessionConfig(
         settings=settings, relay_url=(args.relay_url or settings.relay_endpoint).rstrip("/"),
-        pool_url=(args.pool_url or settings.pool_endpoint).rstrip("/"), sidecar_host=host, sidecar_port=port,
+        pool_url=pool_url(args, settings, explicit), sidecar_host=host, sidecar_port=port,
         problem_config=problem_config_path(args, settings), local=args.local, keep_running=keep, env=env,
         cooldown_s=cooldown_seconds(settings, explicit, env, args.local),
         local_cooldown_s=cooldown_seconds(settings, explicit, env, True),

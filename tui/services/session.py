@@ -170,6 +170,9 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
             if task_type not in TASK_TYPES:
                 self.log(f"ERROR: Unknown task type {task_type!r}.")
                 return StartOutcome.FAILED, task_type
+            if task_type == "pool" and not self.config.pool_url:
+                self.log("ERROR: No pool in --local mode; pass --pool-url URL to mine in pool mode.")
+                return StartOutcome.FAILED, "no pool URL"
             if task_type != "pool":
                 if not self.config.local:
                     default_problem_config.write_default_if_missing(self.config.problem_config)
