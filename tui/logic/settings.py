@@ -38,7 +38,6 @@ class GuiSettings:
     pool_lease_evolve_generations: int = 160
     theme: str = "auto"
     keep_running: bool = False
-    verify_before_submit: bool = True
     submission_cooldown_seconds: int = 60
     log_max_lines: int = 5000
     pool_mode: str = "task"
