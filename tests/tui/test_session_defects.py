@@ -152,3 +152,27 @@ def test_an_attached_tui_stops_its_run_when_the_owners_sidecar_goes(home):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
+
+
+async def test_the_quit_dialog_says_whether_mining_runs(home):
+    import subprocess
+    import sys
+
+    from tests.tui.support import make_app, until
+    from tui.services.processes import Child
+    from tui.widgets.modals import QuitModal
+
+    app = make_app(["--relay-url", "http://127.0.0.1:9"], start_services=False)
+    sidecar = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        async with app.run_test(size=(120, 34)) as pilot:
+            app.session.sidecar_child = Child("sidecar", sidecar.pid, sidecar.pid, None, sidecar)
+            await pilot.press("q")
+            await until(pilot, lambda: isinstance(app.screen, QuitModal), what="quit modal")
+            title = str(app.screen.query_one(".dialog-title").render())
+            assert title == "Mining is stopped; background services are running."
+            await pilot.press("escape")
+            app.session.sidecar_child = None
+    finally:
+        sidecar.kill()
+        sidecar.wait(10)

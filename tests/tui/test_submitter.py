@@ -89,3 +89,18 @@ def test_forged_verified_field_is_rescored_and_refused(home, sidecar_server, rel
     logs = "\n".join(item.get("message") or "" for item in httpx.get(
         f"{sidecar_server.url}/logs", params={"run_id": run_id, "limit": 500}).json()["items"])
     assert "[submit] status=submitted" in logs and "[verify] candidate 1 re-scored" in logs
+
+
+def test_a_program_too_expensive_to_verify_is_refused_not_waited_for():
+    """Issue 13 hole 6: the re-score is bounded in time; past the bound the candidate is refused."""
+    import time
+
+    from miner.submitter.rescore import rescore
+    from miner.submitter.rule import SubmissionBook
+
+    started = time.monotonic()
+    result = rescore(candidate(0, 0.9), timeout_s=0.05)  # not even the interpreter starts in 50 ms
+    assert time.monotonic() - started < 10
+    assert not result.finite and result.reason == "too expensive to verify: scoring took longer than 0.05 s"
+    decision = SubmissionBook().decide(candidate(0, 0.9), None, None, 0.0, result)
+    assert decision == ("skip", f"scores -inf: {result.reason}")
