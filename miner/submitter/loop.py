@@ -34,6 +34,13 @@ ERROR_LOG_EVERY_S = 60.0
 SIDECAR_ERRORS = (httpx.HTTPError, SidecarError, ValueError)
 
 
+def _number(value) -> float | None:
+    """A finite number from the status file, else None (the file is read back, so it is checked)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+        return None
+    return float(value)
+
+
 @dataclass
 class SubmitterOptions:
     sidecar_url: str
@@ -94,11 +101,15 @@ class Submitter:
             return
         self.record.restore(saved)
         resume = self.record.resume
-        self.cursor.position = int(resume.get("cursor") or 0)
-        self.book.submitted_hashes = set(resume.get("submitted_hashes") or [])
-        self.book.best_submitted = resume.get("best_submitted")
-        self.book.last_success_at = resume.get("last_success_at")
-        self.book.pending = resume.get("pending")
+        cursor = _number(resume.get("cursor"))
+        self.cursor.position = int(cursor) if cursor is not None and cursor >= 0 else 0
+        hashes = resume.get("submitted_hashes")
+        self.book.submitted_hashes = {str(h) for h in hashes} if isinstance(hashes, list) else set()
+        self.book.best_submitted = _number(resume.get("best_submitted"))
+        self.book.last_success_at = _number(resume.get("last_success_at"))
+        pending = resume.get("pending")
+        valid = isinstance(pending, dict) and _number(pending.get("rescored")) is not None
+        self.book.pending = pending if valid else None
         self.say(f"[submitter] resumed run {self.options.run_id} at candidate {self.cursor.position}")
 
     # ------------------------------------------------------------------ one tick

@@ -104,3 +104,69 @@ def test_a_program_too_expensive_to_verify_is_refused_not_waited_for():
     assert not result.finite and result.reason == "too expensive to verify: scoring took longer than 0.05 s"
     decision = SubmissionBook().decide(candidate(0, 0.9), None, None, 0.0, result)
     assert decision == ("skip", f"scores -inf: {result.reason}")
+
+
+def test_a_restarted_submitter_resumes_its_run_and_never_submits_twice(home, sidecar_server, relay_server):
+    """The status file carries the cursor and the submitted programs; a damaged resume block is ignored."""
+    import json
+
+    from bittensor_wallet import Keypair
+
+    from miner.submitter.loop import Submitter, SubmitterOptions
+    from miner.submitter.rule import Rescore
+
+    run_id, status_file = "resume-run", home / "status.json"
+    options = SubmitterOptions(sidecar_server.url, run_id, "scalar_linear", relay_url=relay_server.url, cooldown_s=0)
+    scores = {CONSTANT_DSL.format(value=0.5): 0.3, CONSTANT_DSL.format(value=1.5): 0.4}
+    with SidecarClient(sidecar_server.url) as sidecar:
+        sidecar.start_run(run_id)
+        sidecar.ingest_batch(run_id, [candidate(0, 0.3)])
+        first = Submitter(options, Keypair.create_from_uri("//Alice"), status_file, say=lambda _l: None,
+                          rescorer=lambda c, *_: Rescore(scores[c["algorithm_dsl"]]))
+        first.tick()
+        first.close()
+        assert [s["status"] for s in read_status(status_file)["submissions"]] == ["submitted"]
+        sidecar.ingest_batch(run_id, [candidate(0, 0.3), candidate(1, 0.4)])  # the same program again, then a new one
+        second = Submitter(options, Keypair.create_from_uri("//Alice"), status_file, say=lambda _l: None,
+                           rescorer=lambda c, *_: Rescore(scores[c["algorithm_dsl"]]))
+        assert second.cursor.position == 1
+        second.tick()
+        second.close()
+    status = read_status(status_file)
+    assert [(s["seq"], s["status"]) for s in status["submissions"]] == [(0, "submitted"), (2, "submitted")]
+    assert status["decisions"]["1"]["status"] == "skipped" and "already submitted" in status["decisions"]["1"]["reason"]
+    damaged = {**status, "resume": {"cursor": "x", "submitted_hashes": 5, "best_submitted": "high", "pending": [1]}}
+    status_file.write_text(json.dumps(damaged))
+    third = Submitter(options, Keypair.create_from_uri("//Alice"), status_file, say=lambda _l: None)
+    assert third.cursor.position == 0 and third.book.best_submitted is None and third.book.pending is None
+    third.close()
+
+
+def test_the_cooldown_parks_the_best_candidate_and_sends_it_when_it_ends(home, sidecar_server, relay_server):
+    from bittensor_wallet import Keypair
+
+    from miner.submitter.loop import Submitter, SubmitterOptions
+    from miner.submitter.rule import BETTER_PENDING, Rescore
+
+    now = [1_750_000_000.0]
+    run_id, status_file = "cooldown-run", home / "status.json"
+    options = SubmitterOptions(sidecar_server.url, run_id, "scalar_linear", relay_url=relay_server.url, cooldown_s=60)
+    real = {CONSTANT_DSL.format(value=v + 0.5): score for v, score in ((0, 0.3), (1, 0.5), (2, 0.4))}
+    submitter = Submitter(options, Keypair.create_from_uri("//Alice"), status_file, clock=lambda: now[0],
+                          say=lambda _l: None, rescorer=lambda c, *_: Rescore(real[c["algorithm_dsl"]]))
+    with SidecarClient(sidecar_server.url) as sidecar:
+        sidecar.start_run(run_id)
+        sidecar.ingest_batch(run_id, [candidate(0, 0.3), candidate(1, 0.5), candidate(2, 0.4)])
+        submitter.tick()
+        status = read_status(status_file)
+        assert {k: v["status"] for k, v in status["decisions"].items()} == {
+            "0": "submitted", "1": "pending", "2": "skipped"}
+        assert status["decisions"]["2"]["reason"] == BETTER_PENDING
+        assert status["pending"] == {"seq": 1, "score": 0.5} and status["cooldown_until_s"] == now[0] + 60
+        now[0] += 61
+        submitter.tick()
+        assert sidecar.state(run_id)["local_sota"] == 0.5
+    submitter.close()
+    status = read_status(status_file)
+    assert [(s["seq"], s["status"]) for s in status["submissions"]] == [(0, "submitted"), (1, "submitted")]
+    assert status["pending"] is None and status["local_sota"] == 0.5
