@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from core import interpreter
+from core.errors import BitsotaError
 from core.program import OP_KINDS, PHASES, Op, Program, address_kind
 from core.scoring import regression_scores, task_score
 from core.tasks.base import REGRESSION, TaskData
@@ -19,7 +20,7 @@ from core.tasks.base import REGRESSION, TaskData
 EVALUATORS = ("auto", "fast", "canonical")
 
 
-class EvaluatorUnavailable(RuntimeError):
+class EvaluatorUnavailable(BitsotaError, RuntimeError):
     """BITSOTA_EVALUATOR=fast was asked for but the compiled evaluator cannot be loaded."""
 
 

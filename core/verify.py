@@ -19,10 +19,11 @@ from typing import Any, Sequence
 
 from core.cli import OneLineParser, read_file_argument, run_main
 from core.datasets import DatasetUnavailable
+from core.errors import BitsotaError
 from core.hyperparams import LARGE_SUITE_MODES, ValidatorHyperparams, as_int, validator_hyperparams
 from core.scoring import median_score, score_to_json
 from core.tasks import UnknownTaskType, normalize_task_type, suite_seed, verification_suite
-from core.tasks.pools import raw_pool
+from core.tasks.store import STORE
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ DEFAULT_MAX_WORK = 2 * 10**11
 ALLOW_SYNTHETIC_ENV = "BITSOTA_ALLOW_SYNTHETIC_DATA"
 
 
-class Rejected(Exception):
+class Rejected(BitsotaError):
     """The submission scores −inf for a stated reason (bad input or a resource limit)."""
 
 
@@ -143,7 +144,7 @@ def check_work(program, tasks, epochs: int) -> None:
 
 def _uses_synthetic(entries) -> bool:
     pools = {getattr(entry.spec, "pool_name", None) for entry in entries} - {None}
-    return any(raw_pool(name).synthetic for name in pools)
+    return any(STORE.raw_pool(name).synthetic for name in pools)
 
 
 def _run_suite(result: Verification, dsl: str, settings: ValidatorHyperparams, evaluator: str | None,
@@ -153,7 +154,7 @@ def _run_suite(result: Verification, dsl: str, settings: ValidatorHyperparams, e
 
     try:
         program = from_dsl(dsl, result.input_dim)
-    except Exception as exc:  # the lenient parser should not raise; if it does, the submission fails
+    except ValueError as exc:  # the lenient parser reports through issues; a DslError here fails the submission
         raise Rejected(f"the DSL could not be parsed: {exc}") from None
     if with_issues or log.isEnabledFor(logging.DEBUG):
         result.issues = [issue._asdict() for issue in check_dsl(dsl, result.input_dim)]

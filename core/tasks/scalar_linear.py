@@ -67,9 +67,9 @@ class ScalarLinearSpec:
         return TaskData.from_arrays(X_train, _targets(X_train, weights), X_val, _targets(X_val, weights), REGRESSION)
 
     def load(self) -> TaskData:
-        from core.tasks.cache import load_task
+        from core.tasks.store import STORE
 
-        return load_task(self)
+        return STORE.load_task(self)
 
 
 def _targets(X: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ import httpx
 from bittensor_wallet import Keypair
 
 from core.config import home_dir
-from core.engines.checkpoint import atomic_write_json
+from core.atomic_file import write_json_atomic
 from miner.relay_client import RelayClient, RelayError
 from miner.submitter.pool import PoolMode, pool_problem, pool_sota
 from miner.submitter.rescore import rescore
@@ -282,7 +282,7 @@ class Submitter:
     def _write_mining_stats(self) -> None:
         """`~/.bitsota/mining_stats.json` (tui.md §11.3), as the original GUI kept it."""
         state = self.state or {}
-        atomic_write_json(home_dir() / "mining_stats.json", {
+        write_json_atomic(home_dir() / "mining_stats.json", {
             "tasks_completed": state.get("tasks_completed", 0),
             "successful_submissions": self.record.counters["submitted"],
             "best_score": self.book.best_submitted})
