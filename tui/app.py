@@ -27,12 +27,11 @@ from tui.lock import release_lock
 from tui.logic import auto_start
 from tui.logic.files import bitsota_home, logs_dir
 from tui.logic.themes import RETRO_THEME, pick_theme
-from tui.logic.updates import CHECK_INTERVAL_S, announcement, newer_version
+from tui.logic.updates import CHECK_INTERVAL_S, announcement, fetch_manifest, newer_version
 from tui.messages import PollDone, StartDone, StartupDone, WalletSelected
 from tui.run_control import RunControl
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
-from tui.services import relay_calls
 from tui.services.quit_signals import QuitSignals
 from tui.services.session import MiningSession
 from tui.widgets.candidates_pane import CandidatesPane
@@ -208,7 +207,7 @@ class BitsotaApp(App):
     # ------------------------------------------------------------------ quit (§8.4)
     def action_request_quit(self) -> None:
         if self.session.has_live_children() and not self.session.config.keep_running:
-            self.push_screen(QuitModal(), self._quit_answer)
+            self.push_screen(QuitModal(self.session.mining_alive()), self._quit_answer)
         else:
             self._quit(self.session.config.keep_running)
 
@@ -353,7 +352,7 @@ class BitsotaApp(App):
         Runs in a thread worker."""
         url = self.session.config.manifest_url()
         try:
-            manifest = relay_calls.version_manifest(url)
+            manifest = fetch_manifest(url)
         except (httpx.HTTPError, ValueError) as exc:
             if not quiet:
                 self.call_from_thread(self.notify, f"Update check failed ({url}): {exc}", severity="warning")

@@ -4,7 +4,6 @@ blocking calls run in thread workers, one per group at a time, and report back t
 from __future__ import annotations
 
 from tui.messages import PollDone, StartDone, StartupDone
-from tui.services import relay_calls
 from tui.services.session import StartOutcome
 from tui.widgets.controls import MiningControls
 from tui.widgets.modals import ColdkeyModal, DatasetModal, InviteModal
@@ -132,8 +131,7 @@ class RunControl:
             self.start()
 
     def _link_invite(self, code: str) -> str | None:
-        session = self.session
-        return relay_calls.link_invite(session.config.relay_url, session.keypair, code, session.coldkey)
+        return self.session.link_invite(code)
 
     def stop(self) -> None:
         def stop() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tests.tui.support import alice_wallet, log_text, make_app, until
-from tui.services.session import CandidateRow
 from tui.widgets.controls import MiningControls
 from tui.widgets.events_list import EventsList
 from tui.widgets.log_pane import LogPane
@@ -62,19 +61,29 @@ async def test_follow_pause_is_marked_in_the_logs_title(home):
 
 
 async def test_submissions_stay_listed_under_a_flood_of_progress_lines(home):
+    """The list reads the submitter's status file: its submissions and SOTA changes, newest first."""
     app = _app()
     session = app.session
     async with app.run_test(size=SIZE) as pilot:
-        row = CandidateRow(7, 1_750_000_000.0, 0, 7000, "scalar_linear", 0.3141, 0.35, "8@1337", "submitted")
-        session.rows[7] = row
-        session.global_sota = 0.25
+        session.running = True
+        session.submitter_status = {
+            "mode": "direct", "global_sota": 0.25, "decisions": {},
+            "submissions": [{"seq": 7, "ts": 1_750_000_100.0, "worker_id": 0, "iteration": 7000,
+                             "task_type": "scalar_linear", "score": 0.3141, "status": "submitted",
+                             "result_id": "r1", "detail": None},
+                            {"seq": 9, "ts": 1_750_000_200.0, "worker_id": 1, "iteration": 9000,
+                             "task_type": "scalar_linear", "score": 0.3200, "status": "rejected",
+                             "result_id": None, "detail": "duplicate algorithm"}],
+            "sota_history": [[1_750_000_000.0, 0.25]]}
         session.log("[submit] status=submitted score=0.314100")
         for iteration in range(3000):
             session.log(f"[w0] Iter {iteration:07d}: engine_best=0.3500 rate=1000.00")
         app.refresh_panels()
         await pilot.pause()
-        listed = {str(widget.render()) for widget in app.query(EventsList)}
-        assert any("#7 submitted 0.3141" in text and "SOTA 0.2500" in text for text in listed), listed
+        text = str(app.query_one("#events-right", EventsList).render())
+        assert text.splitlines()[:3] == ["15:10:00 #9 rejected 0.3200 duplicate algorithm",
+                                         "15:08:20 #7 submitted 0.3141", "15:06:40 SOTA now 0.2500"], text
+        session.running = False
 
 
 async def test_tabs_focus_their_table_and_palette_keeps_controls_while_mining(home):

@@ -15,7 +15,7 @@ from tui.logic.dashboard import SotaChanges, activity_line, newest, row_events, 
 from tui.logic.files import read_json_object, write_json_atomic
 from tui.logic.stats import stats_from_state
 from tui.logic.wallets import short_address
-from tui.services.pool_mode import job_counts, pool_problem
+from tui.services.pool_mode import job_counts, pool_problem, status_lines
 from tui.widgets.candidates_pane import CandidatesPane
 from tui.widgets.candidates_table import CandidatesTable
 from tui.widgets.events_list import EventsList
@@ -200,7 +200,7 @@ class MainScreen(Screen):
         self._update_sota(snap)
         self.query_one(FitnessChart).show(snap.history)
         self._sota_changes.record(snap.global_sota, clock.now())
-        events = submitter_events(getattr(snap, "submitter", None)) or \
+        events = submitter_events(snap.submitter) or \
             [*row_events(session.rows.values()), *self._sota_changes.events]
         for events_list in self.query(EventsList):
             events_list.show(newest(events, EVENTS_SHOWN))
@@ -230,9 +230,8 @@ class MainScreen(Screen):
         self.query_one(RunStatus).show(activity, values, snap.cooldown_left, snap.pending)
 
     def _update_pool_status(self, snap) -> None:
-        pool_mode = self.session.pool_mode
-        if pool_mode is not None:
-            lines = pool_mode.status_lines(snap.state)
+        if snap.running and snap.task_type == "pool":
+            lines = status_lines((snap.submitter or {}).get("pool"), snap.state)
         else:
             lines = ["Coordinator: idle (choose Task Type \"Pool\" and start mining)",
                      job_counts(snap.state) if snap.running else "Sidecar jobs: -"]

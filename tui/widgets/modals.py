@@ -71,11 +71,16 @@ class MessageModal(Dialog):
 
 
 class QuitModal(Dialog):
-    """Stop & quit (focused default) / Leave running & quit / Cancel."""
+    """Stop & quit (focused default) / Leave running & quit / Cancel; the title says whether a run is mining
+    or only services (sidecar, `--local` relay and validator) are left."""
+
+    def __init__(self, mining: bool = True) -> None:
+        super().__init__()
+        self._title = "Mining is running." if mining else "Mining is stopped; background services are running."
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Mining processes are running.", classes="dialog-title")
+            yield Label(self._title, classes="dialog-title")
             with Horizontal(classes="buttons"):
                 yield Button("Stop & quit", variant="error", id="stop")
                 yield Button("Leave running & quit", id="leave")

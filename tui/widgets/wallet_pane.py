@@ -14,6 +14,7 @@ from tui.logic.files import bitsota_home, read_json_object
 from tui.logic.wallets import (WalletEntry, create_test_keys, discover, ensure_local_keys, find, import_hotkey,
                                load_keypair, search_roots, short_address)
 from tui.messages import WalletSelected
+from tui.services.session import WalletLocked
 from tui.widgets.modals import ColdkeyModal, ImportModal, MessageModal, NewHotkeyModal, PasswordModal
 
 COLUMNS = ("", "wallet", "hotkey", "address", "coldkey", "source", "encrypted")
@@ -50,8 +51,6 @@ class WalletPane(Vertical):
         wallet = self.args.wallet or saved.get("last_wallet")
         hotkey = self.args.hotkey or (saved.get("last_hotkey") if not self.args.wallet else None)
         entry = find(self.wallets, wallet, hotkey) if wallet else None
-        if saved.get("coldkey_address"):
-            self.session.set_coldkey(saved["coldkey_address"], save=False)
         if entry is not None:
             self.select(entry)
 
@@ -86,7 +85,12 @@ class WalletPane(Vertical):
             self.session.log(f"ERROR: {exc}")
             self.notify(str(exc), severity="error")
             return
-        self.session.use_wallet(entry, keypair)
+        try:
+            self.session.use_wallet(entry, keypair, password)
+        except WalletLocked as exc:
+            self.session.log(f"[warning] {exc}")
+            self.notify(str(exc), severity="warning")
+            return
         self.session.log(f"Wallet loaded: {entry.wallet}/{entry.hotkey} ({short_address(entry.address)})")
         self.mark_active()
         self.post_message(WalletSelected())
