@@ -63,6 +63,10 @@ class BitsotaApp(App):
         Binding("5", "tab('services')", "Services", show=False, id="app.tab5", tooltip="Services tab"),
         Binding("space", "toggle_follow", "Follow", id="app.follow", tooltip="Pause/resume log follow"),
         Binding("ctrl+l", "clear_logs", "Clear logs", id="app.clear_logs", tooltip="Clear the logs pane"),
+        Binding("e", "log_level", "Log level", show=False, id="app.log_level",
+                tooltip="Cycle the log level shown: all, info+, warning+, error"),
+        Binding("o", "log_source", "Log source", show=False, id="app.log_source",
+                tooltip="Cycle the log source shown: all, miner, submitter, sidecar, relay, validator, tui"),
         Binding("c", "copy", "Copy", id="app.copy", tooltip="Copy the address or DSL (OSC 52)"),
         # The Wallet tab's keys work whatever has focus on that tab (check_action limits them to it).
         Binding("n", "wallet_key('new_hotkey')", "New test hotkey", show=False, id="wallet.new",
@@ -89,11 +93,11 @@ class BitsotaApp(App):
         settings = session.config.settings
         auto, auto_warnings = auto_start.from_environment(args.auto_start, session.config.env)
         self.warnings += auto_warnings
-        self.initial_task = (args.task_type or auto.task_type
+        self.initial_task = (args.task_type or auto.task_type or settings.task_type
                              or ("scalar_linear" if session.config.local else "cifar10_binary"))
         self.initial_workers = args.workers or auto.workers or settings.miner_workers
         session.select_task_type(self.initial_task)
-        self.run_control = RunControl(self, session, auto.enabled)
+        self.run_control = RunControl(self, session, auto.enabled, runs_startup=start_services)
         self.main = MainScreen(session, args, self.initial_task, self.initial_workers, start_services)
         self.register_theme(RETRO)
         self.theme = self._known_theme(pick_theme(args.theme or settings.theme))
@@ -269,6 +273,14 @@ class BitsotaApp(App):
     def action_clear_logs(self) -> None:
         self.main.query_one(LogPane).clear_lines()
 
+    def action_log_level(self) -> None:
+        pane = self.main.query_one(LogPane)
+        pane.set_filter(pane.log_filter.next_level())
+
+    def action_log_source(self) -> None:
+        pane = self.main.query_one(LogPane)
+        pane.set_filter(pane.log_filter.next_source())
+
     def action_copy(self) -> None:
         if self.main.active_tab == "candidates":
             self.action_copy_dsl()
@@ -363,7 +375,19 @@ class BitsotaApp(App):
         else:
             self.call_from_thread(self.push_screen, MessageModal("Update available", text))
 
+    def get_system_commands(self, screen):
+        """Textual's entries, less its Screenshot: the palette's own one saves into the logs directory."""
+        return (command for command in super().get_system_commands(screen) if command.title != "Screenshot")
+
     def action_screenshot(self) -> None:
-        path = self.save_screenshot(path=str(logs_dir()))
-        self.notify(f"Screenshot saved to {path}")
+        """Saved under the logs directory; with --web the browser downloads it."""
+        logs_dir().mkdir(parents=True, exist_ok=True)
+        self.deliver_screenshot(path=str(logs_dir()))
+
+    def on_delivery_complete(self, event: events.DeliveryComplete) -> None:
+        if event.name == "screenshot":
+            self.notify(f"Screenshot saved to {event.path}" if event.path else "Screenshot downloaded")
+
+    def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
+        self.notify(f"Screenshot failed: {event.exception}", severity="error")
 

@@ -23,6 +23,8 @@ COMMANDS = (
     ("Export candidates", "export_candidates", "Write candidates as JSON lines"),
     ("Clear logs", "clear_logs", "Empty the logs pane"),
     ("Toggle log follow", "toggle_follow", "Pause or resume following the logs"),
+    ("Log level filter", "log_level", "Cycle the levels the logs pane shows (e)"),
+    ("Log source filter", "log_source", "Cycle the process whose lines the logs pane shows (o)"),
     ("Open pool monitor", "tab('pool')", "The Pool tab"),
     ("Show config paths", "show_paths", "Which config files are in use"),
     ("Open log file location", "show_log_dir", "Where the logs are written"),

@@ -12,10 +12,11 @@ POLL_INTERVAL_S = 1.0
 
 
 class RunControl:
-    def __init__(self, app, session, auto_start: bool) -> None:
+    def __init__(self, app, session, auto_start: bool, runs_startup: bool = True) -> None:
         self.app, self.session = app, session
         self.auto_start = auto_start
         self.started_up = False
+        self.starting_up = runs_startup  # False for an app that runs no start-up (tests, benchmarks)
         self.poll_armed = False
 
     def _in_thread(self, work, group: str, exclusive: bool = True, exit_on_error: bool = False) -> None:
@@ -36,7 +37,7 @@ class RunControl:
             self.app.check_updates(quiet=True)
 
     def startup_done(self) -> None:
-        self.started_up = True
+        self.started_up, self.starting_up = True, False
         session, main = self.session, self.app.main
         if session.use_local_relay():
             main.show_services_tab()
@@ -93,6 +94,11 @@ class RunControl:
             self.start()
 
     def start(self) -> None:
+        if self.starting_up:  # the wallet and --local services are not there yet
+            self.auto_start = True
+            self.session.log("Start-up is still running: mining starts as soon as it is done.")
+            self.app.refresh_panels()
+            return
         controls = self.app.main.query_one(MiningControls)
         task_type, workers, pool_mode = controls.task_type, controls.worker_count, controls.pool_mode
 

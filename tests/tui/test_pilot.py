@@ -301,4 +301,9 @@ async def test_save_as_default_writes_the_controls_gui_config_keys(home, tmp_pat
         await pilot.click("#pool-lease")
         await pilot.click("#save-default")
         await until(pilot, lambda: "pool_mode" in config.read_text(), what="saved config")
-    assert json.loads(config.read_text()) == {"theme": "textual-dark", "miner_workers": 4, "pool_mode": "lease"}
+    assert json.loads(config.read_text()) == {"theme": "textual-dark", "task_type": "pool", "miner_workers": 4,
+                                              "pool_mode": "lease"}
+    again = make_app(["--config", str(config), "--relay-url", "http://127.0.0.1:9"], start_services=False)
+    async with again.run_test(size=SIZE) as pilot:
+        controls = again.query_one(MiningControls)
+        assert (controls.task_type, controls.worker_count, controls.pool_mode) == ("pool", 4, "lease")

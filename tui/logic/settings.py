@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 TRUE_WORDS = {"1", "true", "yes", "on"}
 MINIMUMS = {"log_max_lines": 1, "miner_workers": 1, "miner_validate_every_n_generations": 1,
             "pool_lease_evolve_generations": 1, "miner_migration_generations": 0, "submission_cooldown_seconds": 0}
-CHOICES = {"pool_mode": ("task", "lease")}
+CHOICES = {"pool_mode": ("task", "lease"), "task_type": ("cifar10_binary", "mnist_binary", "scalar_linear", "pool")}
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class GuiSettings:
     miner_seed: int | None = None
     miner_migration_generations: int = 0
     pool_lease_evolve_generations: int = 160
+    task_type: str | None = None  # the Task Type control's default ("Save as default")
     theme: str = "auto"
     keep_running: bool = False
     submission_cooldown_seconds: int = 60
@@ -50,7 +51,7 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
     kind = type(default) if default is not None else None
     if name in ("miner_task_count", "validator_task_count", "miner_seed"):
         kind = int
-    if name in ("problem_config_path", "population_state_path"):
+    if name in ("problem_config_path", "population_state_path", "task_type"):
         kind = str
     if value is None:
         if default is None:
@@ -81,7 +82,7 @@ def _check(name: str, value: Any) -> str | None:
     """Why `value` is outside the key's range or choices; None when it fits."""
     if name in MINIMUMS and value is not None and value < MINIMUMS[name]:
         return f"must be at least {MINIMUMS[name]}"
-    if name in CHOICES and value not in CHOICES[name]:
+    if name in CHOICES and value is not None and value not in CHOICES[name]:
         return f"one of {', '.join(CHOICES[name])}"
     return None
 

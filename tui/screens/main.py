@@ -11,24 +11,45 @@ from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
 
 from pool_monitor.widget import PoolMonitor
 from tui.logic import clock, tui_log
+from tui.logic.dashboard import SotaChanges, activity_line, newest, row_events, submitter_events
 from tui.logic.files import read_json_object, write_json_atomic
 from tui.logic.stats import stats_from_state
 from tui.logic.wallets import short_address
 from tui.services.pool_mode import job_counts, pool_problem, status_lines
 from tui.widgets.candidates_pane import CandidatesPane
-from tui.widgets.candidates_table import CandidatesTable, CandidateStrip
+from tui.widgets.candidates_table import CandidatesTable
+from tui.widgets.events_list import EventsList
+from tui.widgets.fitness_chart import FitnessChart
 from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
 from tui.widgets.log_pane import LogPane
-from tui.widgets.sota_panel import SotaPanel
+from tui.widgets.sota_panel import RunStatus, SotaPanel
 from tui.widgets.stats import StatsPane
 from tui.widgets.wallet_pane import WalletPane
 
 SERVICES_LOG_LINES = 2000
+EVENTS_SHOWN = 20  # the list's height shows the newest few of these
 
 
 def runtime_text(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 3600}h {seconds % 3600 // 60}m {seconds % 60}s"
+
+
+def connection_text(snap, shows_pool: bool) -> str:
+    """Which connection is meant: the local sidecar, and the relay (or the pool API) once it was called."""
+    text = "sidecar connected" if snap.connected else "sidecar disconnected"
+    if snap.relay_reachable is not None:
+        other = "pool" if shows_pool else "relay"
+        text += f" · {other} {'reachable' if snap.relay_reachable else '[b]unreachable[/b]'}"
+    return text
+
+
+def run_text(snap) -> str:
+    return f"Running {runtime_text(clock.now() - snap.started_at)}" if snap.running and snap.started_at else "Idle"
+
+
+def workers_text(count) -> str:
+    return f"{count} worker{'' if count == 1 else 's'}"
 
 
 def layout_classes(width: int, height: int) -> dict[str, bool]:
@@ -47,6 +68,7 @@ class MainScreen(Screen):
         self.session, self.args = session, args
         self.initial_task, self.initial_workers = initial_task, initial_workers
         self.start_services = start_services
+        self._sota_changes = SotaChanges()
 
     # ------------------------------------------------------------------ layout
     def compose_panes(self) -> ComposeResult:
@@ -62,9 +84,14 @@ class MainScreen(Screen):
                         yield MiningControls(self.initial_task, self.initial_workers, settings.miner_workers,
                                              settings.pool_mode, id="controls")
                         yield StatsPane("", id="stats")
-                    yield LogPane(settings.log_max_lines, id="logs")
-                    yield SotaPanel(id="sota-panel")
-                yield CandidateStrip("No candidates yet.", id="strip")
+                    with Vertical(id="center"):
+                        yield RunStatus("", id="run-status")
+                        yield FitnessChart("", id="chart")
+                        yield EventsList("", id="events-center", classes="events")
+                        yield LogPane(settings.log_max_lines, id="logs")
+                    with Vertical(id="right"):
+                        yield SotaPanel(id="sota-panel")
+                        yield EventsList("", id="events-right", classes="events")  # wide terminals
             with TabPane("2 Candidates", id="candidates"):
                 yield CandidatesPane(self.session, id="candidates-pane")
             with TabPane("3 Pool", id="pool"):
@@ -94,7 +121,11 @@ class MainScreen(Screen):
         self.query_one("#tabs", TabbedContent).show_tab("services")
 
     def show_tab(self, tab: str) -> None:
+        """Switch tabs; a tab holding a table gives it the focus, so arrows and Enter work at once."""
         self.query_one("#tabs", TabbedContent).active = tab
+        table = {"candidates": "#candidates-table", "wallet": "#wallet-table"}.get(tab)
+        if table:
+            self.query_one(table).focus()
 
     @property
     def active_tab(self) -> str:
@@ -120,16 +151,27 @@ class MainScreen(Screen):
     def save_default(self, path) -> None:
         """The controls' gui config keys (§11.1): the Workers default and the Pool radio default."""
         controls = self.query_one(MiningControls)
-        saved = {"miner_workers": controls.worker_count, "pool_mode": controls.pool_mode}
+        saved = {"task_type": controls.task_type, "miner_workers": controls.worker_count,
+                 "pool_mode": controls.pool_mode}
         write_json_atomic(path, {**read_json_object(path), **saved})
-        self.notify(f"Saved workers={saved['miner_workers']}, pool mode={saved['pool_mode']} to {path}")
+        self.notify(f"Saved task type={saved['task_type']}, workers={saved['miner_workers']}, "
+                    f"pool mode={saved['pool_mode']} to {path}")
+
+    def _locked_while_running(self, what: str) -> bool:
+        if self.session.running:
+            self.notify(f"Stop mining first to change the {what}.", severity="warning")
+        return self.session.running
 
     def next_task_type(self) -> None:
+        if self._locked_while_running("task type"):
+            return
         controls = self.query_one(MiningControls)
         order = list(TASK_LABELS)
         controls.set_task_type(order[(order.index(controls.task_type) + 1) % len(order)])
 
     def next_workers(self) -> None:
+        if self._locked_while_running("worker count"):
+            return
         controls = self.query_one(MiningControls)
         controls.set_workers({1: 2, 2: 4, 4: 8}.get(controls.worker_count, 1))
 
@@ -160,14 +202,20 @@ class MainScreen(Screen):
         rows = session.drain_rows()
         if rows:
             self.query_one(CandidatesTable).upsert(rows)
-        self.query_one(CandidateStrip).show(list(session.rows.values())[-5:])
-        self.query_one(StatsPane).show(stats_from_state(snap.state), snap.local_sota)
+        stats = stats_from_state(snap.state)
+        self.query_one(StatsPane).show(stats, snap.running)
         self._update_sota(snap)
+        self.query_one(FitnessChart).show(snap.history)
+        self._sota_changes.record(snap.global_sota, clock.now())
+        events = submitter_events(snap.submitter) or \
+            [*row_events(session.rows.values()), *self._sota_changes.events]
+        for events_list in self.query(EventsList):
+            events_list.show(newest(events, EVENTS_SHOWN))
         controls = self.query_one(MiningControls)
         controls.set_running(snap.running)
         task = snap.task_type if snap.running else controls.task_type
         self.query_one("#control-summary", Static).update(
-            f"{TASK_LABELS.get(task, task)} · {snap.workers if snap.running else controls.worker_count} workers · "
+            f"{TASK_LABELS.get(task, task)} · {workers_text(snap.workers if snap.running else controls.worker_count)} · "
             f"{'Running' if snap.running else 'Idle'} (s)")
         self._update_header()
         self._update_services()
@@ -177,18 +225,16 @@ class MainScreen(Screen):
         snap = self.session.snapshot()
         address = self.session.wallet.address if self.session.wallet else None
         mode = "TEST" if self.session.config.test_mode else "LIVE"
-        connection = "Connected" if snap.connected else "Disconnected"
-        if snap.relay_reachable is False and not self.session.shows_pool:
-            connection += " │ [b]Relay unreachable[/b]"
-        run = f"Running {runtime_text(clock.now() - snap.started_at)}" if snap.running and snap.started_at else "Idle"
         self.query_one("#header-bar", Static).update(
-            f" [b]bitsota[/b] │ wallet {short_address(address)} │ [reverse] {mode} [/reverse] │ {connection} │ {run}")
+            f" [b]bitsota[/b] │ wallet {short_address(address)} │ [reverse] {mode} [/reverse] │ "
+            f"{connection_text(snap, self.session.shows_pool)} │ {run_text(snap)}")
 
     def _update_sota(self, snap) -> None:
+        activity = activity_line(snap.running, snap.connected, stats_from_state(snap.state), snap.task_type)
         values = {"global": snap.global_sota, "local": snap.local_sota, "verified": snap.best_verified,
                   "engine": snap.engine_best}
-        title = "Pool SOTA" if snap.task_type == "pool" else "Global SOTA"
-        self.query_one(SotaPanel).show(values, snap.history, snap.cooldown_left, snap.pending, title)
+        self.query_one(SotaPanel).show(values, "Pool SOTA" if snap.task_type == "pool" else "Global SOTA")
+        self.query_one(RunStatus).show(activity, values, snap.cooldown_left, snap.pending)
 
     def _update_pool_status(self, snap) -> None:
         if snap.running and snap.task_type == "pool":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,7 +14,7 @@ from textual.widgets import DataTable
 
 from tui.logic.files import logs_dir
 from tui.widgets.candidates_table import CandidatesTable
-from tui.widgets.modals import CandidateModal, MessageModal
+from tui.widgets.modals import CandidateModal, MessageModal, SaveAsModal
 
 
 def candidate_issues(candidate: dict) -> list[str]:
@@ -77,7 +78,18 @@ class CandidatesPane(Vertical):
         if action == "reverify":
             self.reverify(row.seq)
         elif action == "save":
-            path = logs_dir() / f"candidate-{row.seq}.dsl"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(row.candidate.get("algorithm_dsl") or "", encoding="utf-8")
-            self.notify(f"Saved to {path}")
+            suggested = str(logs_dir() / f"candidate-{row.seq}.dsl")
+            self.app.push_screen(SaveAsModal(f"Save candidate #{row.seq}'s DSL as", suggested),
+                                 partial(self._save_dsl, row))
+
+    def _save_dsl(self, row, path: str | None) -> None:
+        if not path:
+            return
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "x", encoding="utf-8") as handle:  # never overwrites
+                handle.write(row.candidate.get("algorithm_dsl") or "")
+        except OSError as exc:
+            self.notify(f"Could not save {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"Saved to {path}")

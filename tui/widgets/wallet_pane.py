@@ -17,7 +17,8 @@ from tui.messages import WalletSelected
 from tui.services.session import WalletLocked
 from tui.widgets.modals import ColdkeyModal, ImportModal, MessageModal, NewHotkeyModal, PasswordModal
 
-COLUMNS = ("wallet", "hotkey", "address", "coldkey", "source", "encrypted")
+COLUMNS = ("", "wallet", "hotkey", "address", "coldkey", "source", "encrypted")
+ACTIVE = "●"
 HELP = "Enter select · n new test hotkey · i import · k set coldkey · c copy address · r rescan"
 
 
@@ -34,7 +35,7 @@ class WalletPane(Vertical):
     def on_mount(self) -> None:
         table = self.query_one("#wallet-table", DataTable)
         for column in COLUMNS:
-            table.add_column(column, key=column)
+            table.add_column(column, key=column or "active")
 
     def load_initial(self) -> None:
         """The wallet to start with: the `--local` keys, `--wallet`/`--hotkey`, else the last one used."""
@@ -42,7 +43,9 @@ class WalletPane(Vertical):
         if self.session.keypair is not None:
             return
         if self.session.config.local and not self.args.wallet:
-            self.select(ensure_local_keys())
+            entry = ensure_local_keys()
+            self.rescan()  # the first --local run has just created these keys
+            self.select(entry)
             return
         saved = read_json_object(bitsota_home() / "wallet_settings.json")
         wallet = self.args.wallet or saved.get("last_wallet")
@@ -56,11 +59,20 @@ class WalletPane(Vertical):
         table = self.query_one("#wallet-table", DataTable)
         table.clear()
         home = str(Path.home())
+        active = self.session.wallet.key if self.session.wallet else None
         for entry in self.wallets:
             source = str(entry.root).replace(home, "~", 1)
             label = f"{entry.wallet} (TEST)" if entry.is_test else entry.wallet
-            table.add_row(label, entry.hotkey, entry.address or "-", entry.coldkey or "-", source,
-                          "yes" if entry.encrypted else "no", key=entry.key)
+            table.add_row(ACTIVE if entry.key == active else "", label, entry.hotkey, entry.address or "-",
+                          entry.coldkey or "-", source, "yes" if entry.encrypted else "no", key=entry.key)
+
+    def mark_active(self) -> None:
+        """The ● in the first column follows the loaded wallet."""
+        table = self.query_one("#wallet-table", DataTable)
+        active = self.session.wallet.key if self.session.wallet else None
+        for entry in self.wallets:
+            if entry.key in table.rows:
+                table.update_cell(entry.key, "active", ACTIVE if entry.key == active else "")
 
     def select(self, entry: WalletEntry, password: str | None = None) -> None:
         if entry.encrypted and password is None:
@@ -80,6 +92,7 @@ class WalletPane(Vertical):
             self.notify(str(exc), severity="warning")
             return
         self.session.log(f"Wallet loaded: {entry.wallet}/{entry.hotkey} ({short_address(entry.address)})")
+        self.mark_active()
         self.post_message(WalletSelected())
 
     @on(DataTable.RowSelected, "#wallet-table")
