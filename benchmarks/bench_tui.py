@@ -69,7 +69,7 @@ async def measure(url: str, run_id: str, seconds: float) -> dict:
     app = BitsotaApp(session, args, warnings, start_services=False, welcome=False)
     latencies: list[float] = []
     async with app.run_test(size=(120, 34)):
-        app._arm_poll()
+        app.run_control.arm_poll()
         tabs = app.query_one("#tabs")
         deadline = time.monotonic() + seconds
         keys = ["2", "1"]

@@ -123,7 +123,8 @@ class _PoolCoordinator:
     def _finish(self, event: dict) -> None:
         job = self.active
         if event.get("status") != "completed":
-            self.log(f"[pool] Job failed kind={job.kind} status={event.get('status')}")
+            reason = " ".join(str(event.get("error") or "no reason given by the worker").split())[:300]
+            self.log(f"[pool] Job failed kind={job.kind} status={event.get('status')} error={reason}")
             self.counters.failures += 1
             self._release_active()
             return

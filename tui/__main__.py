@@ -5,7 +5,7 @@ import sys
 
 def main(argv=None) -> int:
     from core.cli import run_main
-    from tui.app import main as app_main
+    from tui.main import main as app_main
 
     return run_main(app_main, argv)
 

@@ -25,9 +25,24 @@ def _port(text: str) -> int:
     return value
 
 
+def _theme(text: str) -> str:
+    from textual.theme import BUILTIN_THEMES
+
+    from tui.logic.themes import RETRO_THEME
+
+    known = sorted({"auto", RETRO_THEME, *BUILTIN_THEMES})
+    if text not in known:
+        raise argparse.ArgumentTypeError(f"unknown theme {text!r} (one of: {', '.join(known)})")
+    return text
+
+
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog="bitsota-tui", description="BitSota mining in the terminal.")
     p.add_argument("--local", action="store_true", help="embedded test relay and local validator")
+    p.add_argument("--local-relay-port", type=_port, metavar="PORT",
+                   help="with --local: the local relay's port (default 8002 if free, else any free port)")
+    p.add_argument("--reset-local", action="store_true",
+                   help="with --local: first delete the local test state (relay database, saved population)")
     p.add_argument("--keep-running", action="store_true", default=None,
                    help="leave the sidecar, the miner and --local services running on exit")
     p.add_argument("--stop", action="store_true", help="stop the processes in the state file and exit")
@@ -45,7 +60,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--task-type", choices=TASK_TYPES, help="preselect the task type")
     p.add_argument("--workers", type=_workers, help="preselect the worker count")
     p.add_argument("--auto-start", action="store_true", help="start mining as soon as a wallet is loaded")
-    p.add_argument("--theme", help="theme name (auto, textual-dark, ansi-dark, bitsota-retro, …)")
+    p.add_argument("--theme", type=_theme, help="theme name (auto, textual-dark, ansi-dark, bitsota-retro, …)")
     p.add_argument("--no-mouse", action="store_true", help="disable mouse input")
     p.add_argument("--data-dir", help="data set directory (BITSOTA_DATA_DIR for children)")
     p.add_argument("--log-file", help="TUI debug log file")

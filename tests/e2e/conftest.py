@@ -7,9 +7,7 @@ import shutil
 
 import pytest
 
-from core.hyperparams import validator_hyperparams
 from tests.e2e.services import ROOT, VALIDATOR_ENV, Stack
-from tui.logic.submission import SuiteSettings
 
 
 @pytest.fixture
@@ -27,8 +25,7 @@ def stack(workdir):
 
 
 @pytest.fixture
-def validator_suite(monkeypatch) -> SuiteSettings:
+def validator_suite(monkeypatch) -> None:
+    """The validator suite settings in this process's environment (what the submitter re-scores with)."""
     for key, value in VALIDATOR_ENV.items():
         monkeypatch.setenv(key, value)
-    hp = validator_hyperparams()
-    return SuiteSettings(hp.task_count, hp.task_seed, hp.scalar_linear_large_suite)

@@ -57,7 +57,7 @@ def test_relay_sigkill_and_restart_under_a_polling_validator(stack, workdir, val
     relay = stack.relay(votes=1).start()
     sidecar = stack.sidecar().start()
     validator = stack.validator(relay.url, "local_val").start()
-    submitter = mine_and_submit(stack, workdir, relay, sidecar, validator_suite, "before_kill")
+    submitter = mine_and_submit(stack, workdir, relay, sidecar, "before_kill")
     validator.wait_until(lambda: sota(relay) > 0, "the first SOTA", VOTE_TIMEOUT_S)
     first = sota(relay)
 
@@ -71,7 +71,7 @@ def test_relay_sigkill_and_restart_under_a_polling_validator(stack, workdir, val
     assert [(e["miner_hotkey"], e["score"]) for e in events["results"]] == [(submitter.relay.hotkey, first)]
 
     # The validator carries on against the restarted relay: a better program is voted in.
-    after = TuiLikeSubmitter(relay.url, sidecar.url, "after_restart", miner_keypair(workdir), validator_suite, workdir)
+    after = TuiLikeSubmitter(relay.url, sidecar.url, "after_restart", miner_keypair(workdir), workdir)
     post_candidate(sidecar.url, "after_restart", SGD_DSL)
     [(_, outcome)] = after.poll()
     assert outcome == "submitted"

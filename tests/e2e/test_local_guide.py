@@ -85,9 +85,9 @@ def test_section_2a_sidecar_and_the_guide_miner(stack):
     assert get(f"{sidecar.url}/candidates", params={"cursor": 0, "limit": 20}).json()["items"] == []
 
 
-def mine_and_submit(stack, workdir, relay, sidecar, suite, run_id: str) -> TuiLikeSubmitter:
+def mine_and_submit(stack, workdir, relay, sidecar, run_id: str) -> TuiLikeSubmitter:
     """Guide §4: the miner reports candidates to the sidecar; the TUI-like client submits the first one."""
-    submitter = TuiLikeSubmitter(relay.url, sidecar.url, run_id, miner_keypair(workdir), suite, workdir)
+    submitter = TuiLikeSubmitter(relay.url, sidecar.url, run_id, miner_keypair(workdir), workdir)
     miner = stack.miner(sidecar.url, run_id, *CANDIDATE_FLAGS).start()
     assert miner.wait(timeout=90) == 0, miner.tail()
     submitter.poll()
@@ -100,7 +100,7 @@ def test_section_3_and_4_the_whole_loop_with_one_validator(stack, workdir, valid
     relay = stack.relay(votes=1).start()
     sidecar = stack.sidecar().start()
     validator = stack.validator(relay.url, "local_val").start()
-    submitter = mine_and_submit(stack, workdir, relay, sidecar, validator_suite, "local_e2e")
+    submitter = mine_and_submit(stack, workdir, relay, sidecar, "local_e2e")
     [candidate] = submitter.submitted()
     score = candidate["verified"] if "verified" in candidate else candidate["validator_score"]
 
@@ -121,7 +121,7 @@ def test_section_3_two_validators_with_consensus_of_two(stack, workdir, validato
     relay = stack.relay(votes=2).start()
     sidecar = stack.sidecar().start()
     validators = [stack.validator(relay.url, name).start() for name in ("local_val", "local_val2")]
-    submitter = mine_and_submit(stack, workdir, relay, sidecar, validator_suite, "two_validators")
+    submitter = mine_and_submit(stack, workdir, relay, sidecar, "two_validators")
     [candidate] = submitter.submitted()
     validators[1].wait_until(lambda: get(f"{relay.url}/sota_threshold").json()["sota_threshold"] > 0,
                              "two votes to finalize", VOTE_TIMEOUT_S)

@@ -1,6 +1,6 @@
-"""What `bitsota-tui` does with the sidecar's candidates (tui.md §7), without the terminal: follow the candidate
-cursor, re-score a candidate with `python -m validator.score` when its suite is not the validator's, apply the
-submission rule of `tui.logic.submission`, sign and POST it with the relay client, report back to the sidecar.
+"""What the headless submitter does with the sidecar's candidates (tui.md §7, CHANGES.md item 1), inline: follow
+the candidate cursor, re-score every candidate with `python -m validator.score`, apply the submission rule of
+`miner.submitter.rule`, sign and POST it with the relay client, report back to the sidecar.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 from bittensor_wallet import Keypair
 
 from miner.relay_client import RelayClient, RelayError
+from miner.submitter.rule import Rescore, SubmissionBook, submission_body
 from sidecar.client import SidecarClient, StreamCursor
 from tests.e2e.services import ROOT, VALIDATOR_ENV, base_env
-from tui.logic.submission import SubmissionBook, SuiteSettings, submission_body, verified_score
 
 
-def rescore(candidate: dict, workdir: Path) -> float | None:
+def rescore(candidate: dict, workdir: Path) -> Rescore:
     """`python -m validator.score FILE --task-type T --input-dim D --json`, as the TUI runs it."""
     dsl_file = workdir / f"candidate_{candidate['seq']}.dsl"
     dsl_file.write_text(candidate["algorithm_dsl"])
@@ -27,18 +27,17 @@ def rescore(candidate: dict, workdir: Path) -> float | None:
             "--input-dim", str(candidate["input_dim"]), "--json"]
     result = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=base_env(**VALIDATOR_ENV), timeout=120)
     assert result.returncode in (0, 1), result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])["score"]
+    score = json.loads(result.stdout.strip().splitlines()[-1])["score"]
+    return Rescore(float("-inf") if score is None else score)
 
 
 class TuiLikeSubmitter:
-    def __init__(self, relay_url: str, sidecar_url: str, run_id: str, keypair: Keypair, suite: SuiteSettings,
-                 workdir: Path) -> None:
+    def __init__(self, relay_url: str, sidecar_url: str, run_id: str, keypair: Keypair, workdir: Path) -> None:
         self.relay = RelayClient(relay_url, keypair, "miner")
         self.sidecar = SidecarClient(sidecar_url)
         self.run_id = run_id
         self.workdir = workdir
         self.book = SubmissionBook()  # the TUI's 60 s cooldown: one submission per test run
-        self.suite = suite
         self.cursor = StreamCursor()
         self.outcomes: list[tuple[dict, str]] = []  # (candidate, "submitted", "rejected", "pending" or "skipped: why")
 
@@ -59,21 +58,22 @@ class TuiLikeSubmitter:
         return [candidate for candidate, outcome in self.outcomes if outcome == "submitted"]
 
     def _handle(self, candidate: dict, global_sota: float, local_sota: float | None) -> str:
-        decision = self.book.decide(candidate, global_sota, local_sota, time.time(), self.suite)
+        decision = self.book.decide(candidate, global_sota, local_sota, time.time())
+        rescored = None
         if decision.action == "verify":
-            candidate["verified"] = rescore(candidate, self.workdir)
-            decision = self.book.decide(candidate, global_sota, local_sota, time.time(), self.suite)
+            rescored = rescore(candidate, self.workdir)
+            decision = self.book.decide(candidate, global_sota, local_sota, time.time(), rescored)
         if decision.action == "pending":  # the cooldown after a successful submission
-            self.book.park(candidate)
+            self.book.park({**candidate, "rescored": rescored.score})
             return "pending"
         if decision.action != "submit":
             return f"skipped: {decision.reason}"
-        score = verified_score(candidate)
-        body = submission_body(candidate, self.run_id)
+        score = candidate["verified"] = rescored.score  # what was submitted, for the tests to compare
+        body = submission_body(candidate, self.run_id, score)
         try:
             candidate["result_id"] = self.relay.submit_solution(body["task_id"], body["algorithm_result"], score)["result_id"]
             status = "submitted"
-            self.book.record_success(candidate, time.time())
+            self.book.record_success(candidate, score, time.time())
         except RelayError as exc:
             status = "rejected"
             candidate["detail"] = exc.detail

@@ -103,10 +103,10 @@ def test_sigusr1_detaches_from_the_parent():
 
 
 def test_headless_imports_never_pull_in_textual():
-    code = ("import sys, miner.sidecar_miner, miner.local_miner, miner.coordinator, miner.profiling.one_iter, "
-            "miner.profiling.gui_like, miner.profiling.pstats_summary, tui.logic.log_lines, tui.logic.stats, "
+    code = ("import sys, miner.sidecar_miner, miner.local_miner, miner.coordinator, benchmarks.profiling.one_iter, "
+            "benchmarks.profiling.gui_like, benchmarks.profiling.pstats_summary, tui.logic.log_lines, tui.logic.stats, "
             "tui.logic.line_buffer, scripts.miner_local_og_sidecar, scripts.profile_gui_like; "
-            "from miner.profiling.gui_like import GuiLogSimulator; GuiLogSimulator(10); "
+            "from benchmarks.profiling.gui_like import GuiLogSimulator; GuiLogSimulator(10); "
             "print('textual' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -118,4 +118,5 @@ def test_headless_imports_never_pull_in_textual():
 def test_shims_forward_to_the_real_command(shim):
     result = subprocess.run([sys.executable, "-m", f"scripts.{shim}", "--help"], cwd=REPO, capture_output=True,
                             text=True, timeout=60)
-    assert result.returncode == 0 and result.stdout.startswith("usage: python -m miner.")
+    assert result.returncode == 0 and result.stdout.startswith(("usage: python -m miner.",
+                                                                "usage: python -m benchmarks.profiling."))

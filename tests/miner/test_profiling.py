@@ -1,4 +1,4 @@
-"""The profiling tools (miner.md §7) write loadable `.pstats` files; the summary reads one or several."""
+"""The profiling tools (miner.md §7; they live in `benchmarks/profiling/`) write loadable `.pstats` files; the summary reads one or several."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pstats
 
 import pytest
 
-from miner.profiling import gui_like, one_iter, pstats_summary
+from benchmarks.profiling import gui_like, one_iter, pstats_summary
 from tests.miner.conftest import TINY
 
 

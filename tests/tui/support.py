@@ -51,4 +51,4 @@ def log_text(app: BitsotaApp) -> str:
 
     pane = app.query_one(LogPane)
     pane.flush()
-    return "\n".join(pane.lines)
+    return "\n".join(pane.buffer.shown)  # every line that reached the pane, whatever its filter shows

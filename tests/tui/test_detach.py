@@ -13,7 +13,7 @@ from pathlib import Path
 from sidecar.parentwatch import CHECK_INTERVAL_S
 from tests.helpers import wait_for
 from tui.services import processes
-from tui.services.session import QUICK_PROFILE
+from tui.services.launch import QUICK_PROFILE
 
 
 def _loaded_numpy(pid: int) -> bool:

@@ -100,7 +100,7 @@ def statuses(session) -> list[str]:
 
 
 async def test_relay_killed_and_restarted_mid_run(home, tmp_path, relay_process, monkeypatch):
-    monkeypatch.setenv("VALIDATOR_TASK_COUNT", "8")  # the candidates' suite: no re-verification
+    monkeypatch.setenv("VALIDATOR_TASK_COUNT", "8")  # a fast suite for the submitter's own re-scoring
     alice = alice_wallet(home).address
     relay = relay_process
     # No cooldown, so each candidate reaches the relay; the miner's own candidates are kept out of the way.
@@ -112,7 +112,7 @@ async def test_relay_killed_and_restarted_mid_run(home, tmp_path, relay_process,
         await pilot.press("s")
         await until(pilot, lambda: session.running and session.miner_child, timeout=30, what="mining")
         sidecar = SidecarClient(session.config.sidecar_url)
-        sidecar.ingest_batch(session.run_id, [sgd_candidate(0.01, 0.30, 100)])
+        sidecar.ingest_batch(session.run_id, [sgd_candidate(0.01, 1.0, 100)])
         await until(pilot, lambda: statuses(session) == ["submitted"], what="the first submission")
         committed = session.rows[0].response["result_id"]
         relay.vote("//Charlie", alice, 0.35)
@@ -120,31 +120,32 @@ async def test_relay_killed_and_restarted_mid_run(home, tmp_path, relay_process,
 
         relay.sigkill()
         header = app.query_one("#header-bar")
-        await until(pilot, lambda: "Relay unreachable" in str(header.render()), what="relay-unreachable state")
-        assert f"[warning] relay unreachable at {relay.url}" in log_text(app)
+        await until(pilot, lambda: "relay unreachable" in str(header.render()), what="relay-unreachable state")
+        await until(pilot, lambda: f"[submitter] relay unreachable at {relay.url}" in log_text(app), what="the line")
         progress = sidecar.logs(0, limit=1, run_id=session.run_id).cursor
-        sidecar.ingest_batch(session.run_id, [sgd_candidate(0.02, 0.50, 200)])
+        sidecar.ingest_batch(session.run_id, [sgd_candidate(0.02, 1.0, 200)])
         await until(pilot, lambda: statuses(session) == ["submitted", "failed"], what="a failed submission")
         assert "ConnectError" in session.rows[1].reason
         await until(pilot, lambda: sidecar.logs(progress, limit=1, run_id=session.run_id).items,
                     timeout=30, what="mining progress while the relay is down")
         assert session.running and session.miner_child.alive() and session.global_sota == 0.35
-        assert "Connected" in str(header.render())  # the sidecar is fine: only the relay is gone
+        assert "sidecar connected" in str(header.render())  # the sidecar is fine: only the relay is gone
 
         relay.start()  # same port, same database
         with RelayClient(relay.url, Keypair.create_from_uri("//Charlie"), "validator") as client:
             assert client.sota_threshold() == 0.35  # committed before the kill
             assert committed in [result["id"] for result in client.results(limit=10)]
-        await until(pilot, lambda: "Relay unreachable" not in str(header.render()), what="relay back")
-        assert f"Relay reachable again at {relay.url}" in log_text(app)
+        await until(pilot, lambda: "relay reachable" in str(header.render()), what="relay back")
+        await until(pilot, lambda: f"[submitter] relay reachable again at {relay.url}" in log_text(app),
+                    what="the relay-back line")
         relay.vote("//Dave", alice, 0.55)
         await until(pilot, lambda: session.global_sota == 0.55, what="the SOTA after the restart")
         await until(pilot, lambda: str(app.query_one("#sota-global").render()) == "0.5500", what="SOTA panel")
-        sidecar.ingest_batch(session.run_id, [sgd_candidate(0.03, 0.60, 300)])
+        sidecar.ingest_batch(session.run_id, [sgd_candidate(0.03, 1.0, 300)])
         await until(pilot, lambda: statuses(session) == ["submitted", "failed", "submitted"],
                     what="a submission after the restart")
         # The pane keeps the newest lines only (mining progress can push the first submission's line out).
-        submitted = f"[submit] status=submitted score=0.600000 result_id={session.rows[2].response['result_id']}"
+        submitted = f"[submit] status=submitted score=1.000000 result_id={session.rows[2].response['result_id']}"
         await until(pilot, lambda: submitted in log_text(app), what="the submit line")
         table = app.query_one(CandidatesTable)
         await until(pilot, lambda: table.row_count == 3, what="every candidate in the table")

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-MODULES = ("core", "relay", "sidecar", "miner", "validator", "pool", "tui", "tui.logic", "tui.logic.submission",
+MODULES = ("core", "relay", "sidecar", "miner", "validator", "pool", "tui", "tui.logic", "miner.submitter", "miner.submitter.cli",
            "tui.logic.settings", "tui.logic.wallets", "tui.logic.state_file", "tui.logic.history",
            "tui.logic.themes", "tui.logic.line_buffer", "tui.logic.log_lines", "tui.logic.stats",
            "tui.logic.population_state", "tui.services.session", "relay.app", "sidecar.app")

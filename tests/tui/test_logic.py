@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from miner.submitter.rule import ALREADY_SUBMITTED, MISSING_FIELDS, NOT_ABOVE, Rescore, SubmissionBook, submission_body
 from tests.tui.conftest import FROZEN_NOW
 from tui.logic import auto_start
 from tui.logic import settings as gui_settings
@@ -14,13 +15,10 @@ from tui.logic import tui_log
 from tui.logic.files import logs_dir
 from tui.logic.history import SeriesHistory, downsample
 from tui.logic.state_file import ServiceRecord, TuiState, load_state, save_state
-from tui.logic.submission import (ALREADY_SUBMITTED, MISSING_FIELDS, NOT_ABOVE, SubmissionBook, SuiteSettings,
-                                  submission_body, suite_matches)
 from tui.logic.themes import pick_theme
 from tui.logic.updates import newer_version
 from tui.logic.wallets import check_coldkey, check_mnemonic, check_name
 
-SUITE = SuiteSettings(8, 1337, "reference")
 DSL = "# setup\ns1 = 0.5\n# predict\ns0 = s1\n# learn\n"
 
 
@@ -30,55 +28,60 @@ def candidate(seq: int, score: float, **extra) -> dict:
             "verify_task_count": 8, "verify_task_seed": 1337, **extra}
 
 
+def pending(seq: int, score: float) -> dict:
+    return {**candidate(seq, score), "rescored": score}
+
+
 def test_missing_fields_and_duplicates_are_skipped():
     book = SubmissionBook()
-    assert book.decide({"validator_score": 1.0}, None, None, 0.0, SUITE) == ("skip", MISSING_FIELDS)
+    assert book.decide({"validator_score": 1.0}, None, None, 0.0) == ("skip", MISSING_FIELDS)
     first = candidate(0, 0.5)
-    assert book.decide(first, None, None, 0.0, SUITE).action == "submit"
-    book.record_success(first, 0.0)
-    assert book.decide(dict(first), None, None, 1000.0, SUITE) == ("skip", ALREADY_SUBMITTED)
+    assert book.decide(first, None, None, 0.0, Rescore(0.5)).action == "submit"
+    book.record_success(first, 0.5, 0.0)
+    assert book.decide(dict(first), None, None, 1000.0) == ("skip", ALREADY_SUBMITTED)
+
+
+def test_a_claimed_score_only_ever_skips_and_the_own_score_decides():
+    book = SubmissionBook()
+    assert book.decide(candidate(0, 0.5), 0.5, None, 0.0) == ("skip", NOT_ABOVE)  # claims too little: no re-score
+    forged = candidate(1, 0.99, verified=0.99, verify_task_count=8)
+    assert book.decide(forged, 0.5, None, 0.0).action == "verify"  # claims enough: re-scored, whatever it says
+    assert book.decide(forged, 0.5, None, 0.0, Rescore(0.25)) == ("skip", NOT_ABOVE)
+    assert book.decide(candidate(2, None), 0.5, None, 0.0).action == "verify"  # no claim at all
 
 
 def test_submit_only_above_max_of_global_and_local():
     book = SubmissionBook()
-    assert book.decide(candidate(0, 0.5), 0.5, None, 0.0, SUITE) == ("skip", NOT_ABOVE)
-    assert book.decide(candidate(1, 0.5), 0.1, 0.6, 0.0, SUITE) == ("skip", NOT_ABOVE)
-    assert book.decide(candidate(2, 0.7), 0.1, 0.6, 0.0, SUITE).action == "submit"
-    book.best_submitted = 0.8  # what this TUI submitted counts as local SOTA
-    assert book.decide(candidate(3, 0.75), 0.1, 0.6, 0.0, SUITE) == ("skip", NOT_ABOVE)
+    assert book.decide(candidate(1, 0.5), 0.1, 0.6, 0.0, Rescore(0.5)) == ("skip", NOT_ABOVE)
+    assert book.decide(candidate(2, 0.7), 0.1, 0.6, 0.0, Rescore(0.7)).action == "submit"
+    book.best_submitted = 0.8  # what this run submitted counts as local SOTA
+    assert book.decide(candidate(3, 0.75), 0.1, 0.6, 0.0, Rescore(0.75)) == ("skip", NOT_ABOVE)
+
+
+def test_an_infinite_score_says_why_instead_of_not_above():
+    book = SubmissionBook()
+    decision = book.decide(candidate(0, 0.9), None, None, 0.0, Rescore(float("-inf"), "estimated work exceeds"))
+    assert decision == ("skip", "scores -inf: estimated work exceeds")
 
 
 def test_cooldown_keeps_only_the_best_pending_and_rechecks_it():
     book = SubmissionBook(cooldown_s=60)
-    book.record_success(candidate(0, 0.5), now=100.0)
-    low, high = candidate(1, 0.6), candidate(2, 0.7)
-    assert book.decide(low, None, None, 110.0, SUITE).action == "pending"
+    book.record_success(candidate(0, 0.5), 0.5, now=100.0)
+    low, high = pending(1, 0.6), pending(2, 0.7)
+    assert book.decide(low, None, None, 110.0, Rescore(0.6)).action == "pending"
     assert book.park(low) is None
     assert book.park(high) is low  # the weaker one loses its place
-    assert book.park(candidate(3, 0.65)) is not None and book.pending is high
+    assert book.park(pending(3, 0.65)) is not None and book.pending is high
     assert book.release_pending(None, None, 150.0) is None  # still cooling down
     released, decision = book.release_pending(0.69, None, 161.0)
     assert released is high and decision.action == "submit"
-    book.pending = candidate(4, 0.71)
+    book.pending = pending(4, 0.71)
     assert book.release_pending(0.9, None, 200.0)[1] == ("skip", NOT_ABOVE)
 
 
-def test_suite_mismatch_asks_for_reverification():
-    book = SubmissionBook()
-    assert book.decide(candidate(0, 0.5, verify_task_count=16), None, None, 0.0, SUITE).action == "verify"
-    assert book.decide(candidate(1, 0.5, verify_task_count=None), None, None, 0.0, SUITE).action == "verify"
-    large = SuiteSettings(128, 1337, "reference")
-    assert not suite_matches(candidate(0, 0.5, verify_task_count=128), large)  # miners use `extended`
-    assert suite_matches(candidate(0, 0.5, task_type="cifar10_binary", verify_task_count=128), large)
-    verified = candidate(2, 0.5, verify_task_count=16, verified=0.9)
-    assert book.decide(verified, 0.8, None, 0.0, SUITE).action == "submit"  # re-scored value counts
-    assert SubmissionBook(verify_before_submit=False).decide(
-        candidate(3, 0.5, verify_task_count=16), None, None, 0.0, SUITE).action == "submit"
-
-
 def test_submission_body_matches_the_relay_contract():
-    body = submission_body(candidate(2, 0.25, worker_id=1, iteration=3000), "run-1")
-    assert body["task_id"] == "run-1:1:3000" and body["score"] == 0.25
+    body = submission_body(candidate(2, 0.99, worker_id=1, iteration=3000), "run-1", 0.25)
+    assert body["task_id"] == "run-1:1:3000" and body["score"] == 0.25  # the own score, never the claim
     assert set(body["algorithm_result"]) == {"task_type", "algorithm_dsl", "input_dim", "worker_id", "iteration"}
 
 
@@ -118,11 +121,11 @@ def test_wallet_input_checks():
 
 
 def test_state_file_round_trip(home):
-    state = TuiState(run_id="r", miner_pid=123, cursors={"logs": 7}, submitted_hashes=["h"],
+    state = TuiState(run_id="r", miner_pid=123, submitter_pid=124, cursors={"logs": 7}, run_wallet="alice",
                      services=[ServiceRecord("relay", 5, 5, 8002)])
     save_state(state)
     loaded = load_state()
-    assert loaded == state and loaded.recorded_pids() == [123, 5]
+    assert loaded == state and loaded.recorded_pids() == [123, 124, 5]
 
 
 def test_update_check_compares_dotted_versions():

@@ -17,9 +17,9 @@ from sidecar.client import SidecarClient
 from tests.tui.conftest import offline_env
 from tests.tui.support import alice_wallet, log_text, make_app, until
 from tui import cli
-from tui.logic import clock
 from tui.logic.state_file import TuiState, load_state, save_state
 from tui.services.configure import session_config
+from tui.services import launch
 from tui.services.session import MiningSession
 from tui.widgets.candidates_table import CandidatesTable
 from tui.widgets.controls import MiningControls
@@ -37,7 +37,7 @@ def flags(relay, sidecar, *more):
 async def test_start_without_wallet_opens_wallet_tab(home, relay_server, sidecar_server):
     app = make_app(flags(relay_server, sidecar_server))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app._started_up, what="startup")
+        await until(pilot, lambda: app.run_control.started_up, what="startup")
         await pilot.press("s")
         await until(pilot, lambda: "No wallet loaded" in log_text(app), what="no-wallet error")
         await until(pilot, lambda: app.query_one(TabbedContent).active == "wallet", what="wallet tab")
@@ -91,41 +91,32 @@ def _candidate(constant: float, score: float, seq_iteration: int) -> dict:
             "task_type": "scalar_linear", "verify_task_count": 8, "verify_task_seed": 1337}
 
 
-async def test_submission_rule_and_cooldown(home, relay_server, sidecar_server, monkeypatch):
+async def test_the_table_shows_what_the_submitter_decided(home, relay_server, sidecar_server, monkeypatch):
+    """Candidates come from the sidecar, their status from the headless submitter's status file."""
     monkeypatch.setenv("VALIDATOR_TASK_COUNT", "8")
     alice_wallet(home)
-    now = [1_750_000_000.0]
-    clock.set_source(lambda: now[0])
-    try:
-        app = make_app(flags(relay_server, sidecar_server, "--wallet", "alice"), cooldown_s=60.0)
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.session.keypair is not None, what="wallet loaded")
-            session = app.session
-            with SidecarClient(sidecar_server.url) as sidecar:
-                run_id = sidecar.start_run(meta={"task_type": "scalar_linear"})
-                session.run_id, session.task_type, session.running = run_id, "scalar_linear", True
-                session.global_sota = 0.0
-                sidecar.ingest_batch(run_id, [_candidate(0.5, 0.30, 1000), _candidate(0.6, 0.20, 2000)])
-                app._arm_poll()
-                table = app.query_one(CandidatesTable)
-                await until(pilot, lambda: table.row_count == 2, what="two rows")
-                assert [r.status for r in session.rows.values()] == ["submitted", "skipped"]
-                assert session.rows[1].reason == "not above max(global, local)"
-                assert "[submit] status=submitted score=0.300000 result_id=" in log_text(app)
-                await until(pilot, lambda: sidecar.state(run_id)["successful_submissions"] == 1, what="report-back")
-                sidecar.ingest_batch(run_id, [_candidate(0.7, 0.40, 3000), _candidate(0.8, 0.45, 4000),
-                                              _candidate(0.9, 0.42, 5000)])
-                await until(pilot, lambda: len(session.rows) == 5, what="five rows")
-                await until(pilot, lambda: session.rows[4].status == "skipped", what="pending resolved")
-                assert [session.rows[s].status for s in (2, 3)] == ["skipped", "pending"]
-                await until(pilot, lambda: table.get_cell("3", "status") == "pending", what="pending row")
-                now[0] += 61  # the cooldown ends: the pending candidate is re-checked and sent
-                await until(pilot, lambda: session.rows[3].status == "submitted", what="pending submitted")
-                await until(pilot, lambda: table.get_cell("3", "status") == "submitted", what="row updated")
-                await until(pilot, lambda: sidecar.state(run_id)["local_sota"] == 0.45, what="local SOTA")
-            session.running = False
-    finally:
-        clock.set_source(None)
+    app = make_app(flags(relay_server, sidecar_server, "--wallet", "alice"), cooldown_s=0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.session.keypair is not None, what="wallet loaded")
+        session = app.session
+        with SidecarClient(sidecar_server.url) as sidecar:
+            run_id = sidecar.start_run(meta={"task_type": "scalar_linear"})
+            session.run_id, session.task_type, session.run_wallet = run_id, "scalar_linear", session.wallet
+            session._spawn_submitter()
+            session.running = True
+            # every constant program scores the same: the second one is not above what the first one set
+            sidecar.ingest_batch(run_id, [_candidate(0.5, 0.30, 1000), _candidate(0.6, 0.40, 2000)])
+            app.run_control.arm_poll()
+            table = app.query_one(CandidatesTable)
+            await until(pilot, lambda: [r.status for r in session.rows.values()] == ["submitted", "skipped"],
+                        timeout=60, what="both decided")
+            assert session.rows[1].reason == "not above max(global, local)"
+            assert session.rows[0].response["result_id"] and session.rows[0].verified == pytest.approx(0.254157)
+            await until(pilot, lambda: table.get_cell("1", "status") == "skipped", what="row updated")
+            await until(pilot, lambda: "[submit] status=submitted score=0.254157 result_id=" in log_text(app),
+                        what="the submitter's line in the log pane")
+            await until(pilot, lambda: sidecar.state(run_id)["successful_submissions"] == 1, what="report-back")
+        session.stop_mining()
 
 
 async def test_auto_start_from_the_environment_runs_and_stops_a_real_miner(home, relay_server, sidecar_server):
@@ -185,16 +176,16 @@ def test_reattaching_a_local_run_without_the_flag_writes_nothing_and_keeps_the_l
         run_id = sidecar.start_run(meta={"task_type": "scalar_linear", "workers": 1, "local": True})
     miner = _sleeper()
     save_state(TuiState(sidecar_url=sidecar_server.url, miner_pid=miner.pid, miner_pgid=miner.pid, run_id=run_id,
-                        local=True, test_mode=True, cooldown_started_at_s=clock.now()))
+                        local=True, test_mode=True))
     config, _ = session_config(cli.parse_args(["--sidecar-port", sidecar_server.url.rsplit(":", 1)[1]]))
     assert config.cooldown_s == 60.0
     session = MiningSession(config)
     try:
         assert session.reattach()
-        assert session.config.local and session.config.cooldown_s == session.book.cooldown_s == 10.0
-        assert 0 < session.book.cooldown_left(clock.now()) <= 10.0
+        assert session.config.local and session.config.cooldown_s == 10.0
         assert not (home / ".bitsota" / "problem_config.json").exists()
-        assert "--feature-dim" in session._miner_argv()  # a later Start uses the quick profile, not a default file
+        argv = launch.miner_argv(session.config, run_id, "scalar_linear", 1, None)
+        assert "--feature-dim" in argv  # a later Start uses the quick profile, not a default file
     finally:
         os.killpg(miner.pid, signal.SIGKILL)
         miner.wait(10)
@@ -207,7 +198,7 @@ async def test_quit_modal_cancel_then_stop_and_quit(home, relay_server, sidecar_
 
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app._started_up, what="startup")
+            await until(pilot, lambda: app.run_control.started_up, what="startup")
             app.session.miner_child = Child("miner", child.pid, child.pid, None, child)
             await pilot.press("q")
             await until(pilot, lambda: isinstance(app.screen, QuitModal), what="quit modal")
@@ -245,11 +236,15 @@ async def test_wallet_keys_work_whenever_the_wallet_tab_is_active(home):
 
 
 def test_relay_health_clock_check(relay_server):
-    from tui.services.relay_calls import clock_skew
     import time
 
-    assert clock_skew(relay_server.url, time.time()) < 5
-    assert clock_skew("http://127.0.0.1:9", time.time()) is None
+    from miner.relay_client import RelayClient
+    from tui.services.start_checks import clock_skew
+
+    with RelayClient(relay_server.url, None) as relay:
+        assert clock_skew(relay, time.time()) < 5
+    with RelayClient("http://127.0.0.1:9", None) as relay:
+        assert clock_skew(relay, time.time()) is None
     assert httpx.get(f"{relay_server.url}/health").status_code == 200
 
 
@@ -267,7 +262,7 @@ async def test_pool_mode_submits_through_the_coordinator(home, relay_server, sid
         if mode == "lease":
             await pilot.click("#pool-lease")
         await pilot.press("s")
-        await until(pilot, lambda: app.session.running and app.session.pool_mode, timeout=30, what="pool run")
+        await until(pilot, lambda: app.session.running and app.session.submitter_child, timeout=30, what="pool run")
         worker = app.session.miner_child
         assert "--mode mock" in " ".join(worker.popen.args) and load_state().pool_mode == mode
         await until(pilot, lambda: submitted in log_text(app), timeout=60, what="a pool submission")
@@ -278,7 +273,7 @@ async def test_pool_mode_submits_through_the_coordinator(home, relay_server, sid
         await until(pilot, lambda: app.query_one("#pool-monitor").last_good is not None, what="monitor frame")
         await pilot.press("s")
         await until(pilot, lambda: "Mining stopped." in log_text(app), timeout=30, what="stop")
-        assert not worker.alive() and app.session.pool_mode is None
+        assert not worker.alive() and app.session.submitter_child is None
 
 
 async def test_update_check_toasts_a_newer_version_and_the_palette_opens_it(home, announcing_relay_server,
@@ -306,4 +301,9 @@ async def test_save_as_default_writes_the_controls_gui_config_keys(home, tmp_pat
         await pilot.click("#pool-lease")
         await pilot.click("#save-default")
         await until(pilot, lambda: "pool_mode" in config.read_text(), what="saved config")
-    assert json.loads(config.read_text()) == {"theme": "textual-dark", "miner_workers": 4, "pool_mode": "lease"}
+    assert json.loads(config.read_text()) == {"theme": "textual-dark", "task_type": "pool", "miner_workers": 4,
+                                              "pool_mode": "lease"}
+    again = make_app(["--config", str(config), "--relay-url", "http://127.0.0.1:9"], start_services=False)
+    async with again.run_test(size=SIZE) as pilot:
+        controls = again.query_one(MiningControls)
+        assert (controls.task_type, controls.worker_count, controls.pool_mode) == ("pool", 4, "lease")

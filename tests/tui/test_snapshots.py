@@ -35,7 +35,9 @@ def seeded_app(home):
     session.wallet, session.coldkey = entry, entry.coldkey
     session.run_id, session.task_type, session.workers = "3f1c9a7e-run", "scalar_linear", 2
     session.running, session.connected, session.started_at = True, True, FROZEN_NOW - 3725
-    session.global_sota = 0.2541
+    session.submitter_status = {"mode": "direct", "global_sota": 0.2541, "local_sota": 0.2541,
+                                "relay_reachable": True, "cooldown_until_s": FROZEN_NOW + 40,
+                                "pending": {"seq": 2, "score": 0.23}, "decisions": {}, "submissions": []}
     session.state = {"tasks_completed": 48210, "successful_submissions": 3, "local_sota": 0.2541,
                      "best_candidate_score": 0.2612, "workers": {
                          "0": {"iteration": 24100, "rate": 812.5, "engine_best": 0.3190, "fec_hit_rate": 0.95},
@@ -52,8 +54,6 @@ def seeded_app(home):
                            {"algorithm_dsl": DSL, "input_dim": 4, "seq": seq})
         session.rows[seq] = row
         session._changed.append(seq)
-    session.book.last_success_at = FROZEN_NOW - 20
-    session.book.pending = {"seq": 2, "validator_score": 0.23}
     for line in ("Relay endpoint: http://127.0.0.1:9", "Test mode enabled: skipping invite code requirement.",
                  "Miner started (pid=4242).", "[w0] Iter 1000: engine_best=0.2500 pop_best=0.2400 rate=812.5",
                  "[candidate] w0 iter 1000: verified_score=0.210000",
@@ -104,7 +104,7 @@ def test_other_tabs(snap_compare, seeded_app, home, key, tab):
                                            Child("validator", 999_999_2, 999_999_2))
 
     async def run_before(pilot) -> None:
-        pilot.app.rescan_wallets()
+        pilot.app.wallet_pane.rescan()
         pilot.app.query_one("#tabs").show_tab("services")
         pilot.app.refresh_panels()
         await _logs_settled(pilot)

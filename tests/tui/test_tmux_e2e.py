@@ -159,3 +159,58 @@ def test_keep_running_reattach_sigterm_and_stop(tmux_home):
     tmux.run(f"{TUI} --stop")
     tmux.wait_for_text(r"Stopped \d+ process", timeout=60)
     wait_for(lambda: all_dead(pids), timeout=20, what="children stopped by --stop")
+
+
+def _relay_results(relay_url: str) -> dict[str, dict]:
+    """The relay's stored submissions by id, read as a validator would."""
+    from bittensor_wallet import Keypair
+
+    from miner.relay_client import RelayClient, RelayError
+
+    try:
+        with RelayClient(relay_url, Keypair.create_from_uri("//Eve"), "validator") as client:
+            return {str(row.get("id")): row for row in client.results(limit=200)}
+    except RelayError:
+        return {}
+
+
+def _submitted_after(home: Path, run_id: str, since: float) -> list[dict]:
+    from miner.submitter.status import read_status
+
+    status = read_status(home / ".bitsota" / "submitter" / f"{run_id}.json") or {}
+    return [s for s in status.get("submissions") or [] if s.get("status") == "submitted" and s.get("ts", 0) > since]
+
+
+def test_the_submitter_keeps_submitting_with_no_tui_and_a_reattach_lists_it(tmux_home):
+    import time
+
+    from tui.logic.state_file import load_state
+
+    home, open_session = tmux_home
+    tmux = open_session()
+    start_mining(tmux, "--keep-running")
+    tmux.wait_for_text(r"\[submit\] status=submitted", timeout=90)
+    saved = wait_for(lambda: (s := load_state(home / ".bitsota" / "tui_state.json")) and s.submitter_pid and s,
+                     timeout=30, what="the state file with the submitter")
+    relay_url = f"http://127.0.0.1:{next(s.port for s in saved.services if s.name == 'relay')}"
+    tui = tui_pid(home)
+    tmux.kill_server()  # the terminal is gone: the TUI quits, --keep-running leaves the run going
+    wait_for(lambda: not pid_alive(tui), timeout=60, what="the TUI gone with its terminal")
+    assert pid_alive(saved.miner_pid) and pid_alive(saved.submitter_pid), "the run stopped with the TUI"
+    no_tui_since = time.time()
+    best_before = max(s["score"] for s in _submitted_after(home, saved.run_id, 0))
+    later = wait_for(lambda: [s for s in _submitted_after(home, saved.run_id, no_tui_since)
+                              if s["score"] > best_before], timeout=240,
+                     what=f"a submission above {best_before} while no TUI runs")[0]
+    stored = wait_for(lambda: _relay_results(relay_url).get(later["result_id"]), timeout=30,
+                      what="the relay holding it")
+    assert stored["task_id"].startswith(f"{saved.run_id}:") and stored["score"] == pytest.approx(later["score"])
+    assert not tuis_in(home)  # no TUI was running when the relay took it
+
+    tmux = open_session()
+    tmux.run(f"{TUI} --keep-running")
+    tmux.wait_for_text(r"Re-attached to run [0-9a-f]{8}-", timeout=60)
+    logs = home / ".bitsota" / "logs"
+    listed = f"submitted score={later['score']:.6f} result_id={later['result_id']}"
+    wait_for(lambda: any(listed in path.read_text(errors="replace") for path in logs.glob("tui-*.log")),
+             timeout=30, what="the re-attached TUI listing the submission")

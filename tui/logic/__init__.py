@@ -1,5 +1,5 @@
 """The TUI's display logic without any textual import (tui.md §13): log-line formatting, the batched
 bounded line buffer of the log panes and stats extraction from the sidecar's `/state`.
 
-`miner.profiling.gui_like` drives these same functions to profile what the TUI does per event.
+`benchmarks.profiling.gui_like` drives these same functions to profile what the TUI does per event.
 """

@@ -7,6 +7,8 @@ same whether it came through `/logs` or straight from a miner (the profiling har
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from sidecar.events import log_line
@@ -14,10 +16,26 @@ from sidecar.events import log_line
 # prefix -> style name of §12.4; the first matching prefix wins
 PREFIX_STYLES = (
     ("[error]", "error"),
+    ("ERROR", "error"),
+    ("Traceback", "error"),
+    ("[warning]", "warning"),
+    ("WARNING", "warning"),
     ("[candidate]", "candidate"),
     ("[submit", "submit"),
     ("[pool]", "pool"),
+    ("[population]", "progress"),
     ("[w", "progress"),
+)
+PROGRESS = re.compile(r"^\[(w\d+\] Iter|population\])")
+LEVELS = ("progress", "info", "warning", "error")  # the log pane shows lines at or above its level
+SOURCES = ("all", "miner", "submitter", "sidecar", "relay", "validator", "tui")
+# line prefix -> the process that wrote the line; anything else is the TUI's own
+SOURCE_PREFIXES = (
+    (("[w", "[population]", "[candidate]", "[coord]", "[error]", "Miner ", "[miner]"), "miner"),
+    (("[submit", "[verify]", "[sota]", "[pool]", "[submitter]"), "submitter"),
+    (("[sidecar]", "Sidecar", "… "), "sidecar"),
+    (("[relay]",), "relay"),
+    (("[validator]",), "validator"),
 )
 
 
@@ -47,11 +65,51 @@ def page_lines(items: list[dict], skipped: int = 0) -> list[str]:
 
 
 def line_style(line: str) -> str | None:
-    """`error`, `candidate`, `submit`, `pool` or `progress` by the line's prefix; None for plain lines."""
+    """`error`, `warning`, `candidate`, `submit`, `pool` or `progress` by the line's prefix; None for plain
+    lines."""
     for prefix, style in PREFIX_STYLES:
         if line.startswith(prefix):
             return style
     return None
+
+
+def line_level(line: str) -> str:
+    """`error`, `warning`, `progress` (worker progress and population lines) or `info`."""
+    style = line_style(line)
+    if style in ("error", "warning"):
+        return style
+    return "progress" if PROGRESS.match(line) else "info"
+
+
+def line_source(line: str) -> str:
+    """Which process wrote the line, by its prefix: miner, submitter, sidecar, relay, validator or tui."""
+    for prefixes, source in SOURCE_PREFIXES:
+        if line.startswith(prefixes):
+            return source
+    return "tui"
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What the log pane shows: lines at or above `level`, from `source` (or all sources)."""
+
+    level: str = "info"
+    source: str = "all"
+
+    def passes(self, line: str) -> bool:
+        if LEVELS.index(line_level(line)) < LEVELS.index(self.level):
+            return False
+        return self.source == "all" or line_source(line) == self.source
+
+    def next_level(self) -> "LogFilter":
+        return LogFilter(LEVELS[(LEVELS.index(self.level) + 1) % len(LEVELS)], self.source)
+
+    def next_source(self) -> "LogFilter":
+        return LogFilter(self.level, SOURCES[(SOURCES.index(self.source) + 1) % len(SOURCES)])
+
+    def describe(self) -> str:
+        level = "all levels" if self.level == "progress" else f"{self.level}+"
+        return f"{level} · {'all sources' if self.source == 'all' else self.source}"
 
 
 def _score(value: Any) -> str:

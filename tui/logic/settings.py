@@ -14,6 +14,9 @@ from core.hyperparams import as_bool
 log = logging.getLogger(__name__)
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+MINIMUMS = {"log_max_lines": 1, "miner_workers": 1, "miner_validate_every_n_generations": 1,
+            "pool_lease_evolve_generations": 1, "miner_migration_generations": 0, "submission_cooldown_seconds": 0}
+CHOICES = {"pool_mode": ("task", "lease"), "task_type": ("cifar10_binary", "mnist_binary", "scalar_linear", "pool")}
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,9 @@ class GuiSettings:
     miner_seed: int | None = None
     miner_migration_generations: int = 0
     pool_lease_evolve_generations: int = 160
+    task_type: str | None = None  # the Task Type control's default ("Save as default")
     theme: str = "auto"
     keep_running: bool = False
-    verify_before_submit: bool = True
     submission_cooldown_seconds: int = 60
     log_max_lines: int = 5000
     pool_mode: str = "task"
@@ -48,7 +51,7 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
     kind = type(default) if default is not None else None
     if name in ("miner_task_count", "validator_task_count", "miner_seed"):
         kind = int
-    if name in ("problem_config_path", "population_state_path"):
+    if name in ("problem_config_path", "population_state_path", "task_type"):
         kind = str
     if value is None:
         if default is None:
@@ -75,17 +78,32 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
     return value
 
 
-def from_mapping(data: dict[str, Any]) -> tuple[GuiSettings, list[str]]:
-    """Settings from a config object, plus one warning per ignored value."""
+def _check(name: str, value: Any) -> str | None:
+    """Why `value` is outside the key's range or choices; None when it fits."""
+    if name in MINIMUMS and value is not None and value < MINIMUMS[name]:
+        return f"must be at least {MINIMUMS[name]}"
+    if name in CHOICES and value is not None and value not in CHOICES[name]:
+        return f"one of {', '.join(CHOICES[name])}"
+    return None
+
+
+def from_mapping(data: dict[str, Any], source: str = "gui config") -> tuple[GuiSettings, list[str]]:
+    """Settings from a config object, plus one warning per ignored value naming `source` and the key."""
     warnings: list[str] = []
     values: dict[str, Any] = {}
     for spec in fields(GuiSettings):
         if spec.name not in data:
             continue
         try:
-            values[spec.name] = _coerce(spec.name, spec.default, data[spec.name])
+            value = _coerce(spec.name, spec.default, data[spec.name])
+            why = _check(spec.name, value)
         except ValueError:
-            warnings.append(f"gui config: ignoring invalid {spec.name}={data[spec.name]!r}")
+            why = "wrong type"
+        if why is None:
+            values[spec.name] = value
+        else:
+            warnings.append(f"{source}: ignoring invalid {spec.name}={data[spec.name]!r} ({why}); "
+                            f"using {spec.default!r}")
     return GuiSettings(**values), warnings
 
 
@@ -112,5 +130,5 @@ def load(explicit: str | None = None) -> tuple[GuiSettings, Path | None, list[st
                 warnings.append(str(exc))
         else:
             warnings.append(f"gui config {path} does not exist; using defaults")
-    settings, more = from_mapping(data)
+    settings, more = from_mapping(data, str(path) if path else "gui config")
     return apply_env(settings), path, warnings + more

@@ -35,14 +35,17 @@ class TuiState:
     workers: int | None = None
     started_at_s: float | None = None
     cursors: dict[str, int] = field(default_factory=dict)
-    submitted_hashes: list[str] = field(default_factory=list)
-    best_submitted: float | None = None
-    pending_candidate: dict | None = None
-    cooldown_started_at_s: float | None = None
     relay_url: str | None = None
     pool_mode: str | None = None  # task or lease, for a re-attached pool run
     test_mode: bool = False  # the run's mode, so a re-attach without the flags shows and behaves the same
     local: bool = False
+    submitter_pid: int | None = None  # the run's headless submitter (miner.submitter)
+    submitter_pgid: int | None = None
+    submitter_log: str | None = None
+    submitter_status: str | None = None  # its status file
+    run_wallet: str | None = None  # the identity the run signs with, fixed when it started
+    run_hotkey: str | None = None
+    run_wallet_path: str | None = None
     services: list[ServiceRecord] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -56,7 +59,7 @@ class TuiState:
         return cls(**known, services=services)
 
     def recorded_pids(self) -> list[int]:
-        pids = [self.miner_pid] + ([self.sidecar_pid] if self.sidecar_owned else [])
+        pids = [self.miner_pid, self.submitter_pid] + ([self.sidecar_pid] if self.sidecar_owned else [])
         return [pid for pid in pids + [s.pid for s in self.services] if pid]
 
 

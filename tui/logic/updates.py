@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import sys
 
+import httpx
+
 CHECK_INTERVAL_S = 24 * 3600
 PLATFORM_KEYS = {"darwin": "mac", "win32": "windows"}
 
@@ -34,3 +36,13 @@ def announcement(manifest: dict, current: str) -> str:
     lines = [f"bitsota-tui {version} is available (you have {current})."]
     lines += [str(part) for part in (manifest.get("desc"), link) if part]
     return "\n".join(lines)
+
+
+def fetch_manifest(url: str, timeout: float = 10.0) -> dict:
+    """The update manifest at `url` (the relay's `/version.json`); raises httpx errors or ValueError."""
+    response = httpx.get(url, timeout=timeout)
+    response.raise_for_status()
+    manifest = response.json()
+    if not isinstance(manifest, dict):
+        raise ValueError("the update manifest is not a JSON object")
+    return manifest

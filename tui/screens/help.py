@@ -12,6 +12,7 @@ KEYS = (("q", "quit (asks when mining processes run)"), ("ctrl+q / ctrl+c", "qui
         ("? / f1", "this help"), ("ctrl+p", "command palette (User guide, Export candidates, …)"),
         ("s", "start / stop mining"), ("1-5", "tabs Mining, Candidates, Pool, Wallet, Services"),
         ("space", "pause / resume log follow"), ("ctrl+l", "clear the logs pane"),
+        ("e / o", "logs pane: cycle the level (all, info+, warning+, error) / the source shown"),
         ("c", "copy (address, DSL) via OSC 52"), ("enter", "open the selected row"),
         ("n / i / k / r", "Wallet tab: new test hotkey, import, set coldkey, rescan"))
 TIPS = ("If the terminal shows mouse escape sequences after a crash, run `reset`.\n"

@@ -1,90 +1,28 @@
-"""Pool mode (tui.md §9): the shared `miner.pool_coordinator` state machine, ticked from the TUI's poll.
-
-The coordinator's `[pool] …` lines go to the logs pane; the last submit and the last error among them are kept
-for the Pool tab, next to the coordinator's own state and the sidecar's job counts.
-"""
+"""The Pool tab's coordinator block (tui.md §3.2), from the submitter's status file and the sidecar's state."""
 
 from __future__ import annotations
 
-import time
-from typing import Callable
+from miner.submitter.pool import pool_problem
 
-import httpx
-from bittensor_wallet import Keypair
-
-from miner.pool_client import PoolClient
-from miner.pool_coordinator import PoolLeaseCoordinator, PoolTaskCoordinator
-from sidecar.client import SidecarClient
-from tui.logic import clock
-
-POOL_TIMEOUT_S, SIDECAR_TIMEOUT_S = 2.0, 0.5
-POOL_PROBLEM = "cifar10_binary"  # the problem the pool SOTA and monitor show in pool mode (the pool's default)
-ERROR_MARKS = (" failed", "blocked", "timed out", "Failed to enqueue")
+__all__ = ["job_counts", "pool_problem", "status_lines"]
 
 
-def pool_problem(task_type: str | None) -> str:
-    """The pool problem shown for a task type: itself, or the pool's default problem for `pool`."""
-    return POOL_PROBLEM if task_type in (None, "pool") else task_type
-
-
-def pool_sota(pool_url: str, problem: str) -> float | None:
-    """`GET {pool}/api/v1/results/sota?task_type=…` → `sota_score` (None when the pool has none)."""
-    response = httpx.get(f"{pool_url}/api/v1/results/sota", params={"task_type": problem}, timeout=POOL_TIMEOUT_S)
-    response.raise_for_status()
-    score = response.json().get("sota_score")
-    return float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None
-
-
-class PoolMode:
-    """One pool run: the signed pool client, a sidecar job client and the Task or Lease coordinator."""
-
-    def __init__(self, keypair: Keypair, pool_url: str, sidecar_url: str, run_id: str, mode: str,
-                 log: Callable[[str], None]) -> None:
-        self.mode = mode
-        self._log = log
-        self.last_submit: str | None = None
-        self.last_error: str | None = None
-        self.pool = PoolClient(keypair, pool_url, timeout=POOL_TIMEOUT_S)
-        self.sidecar = SidecarClient(sidecar_url, timeout=SIDECAR_TIMEOUT_S)
-        coordinator = PoolLeaseCoordinator if mode == "lease" else PoolTaskCoordinator
-        self.coordinator = coordinator(self.pool, self.sidecar, run_id, log=self._observe, clock=clock.now)
-        self._release_stale()
-
-    def _release_stale(self) -> None:
-        """An assignment left over from an earlier run would block requests until it expires."""
-        try:
-            self.pool.release()
-        except httpx.HTTPError:
-            pass  # the pool may not be up yet; the coordinator keeps trying to register
-
-    def _observe(self, line: str) -> None:
-        self._log(line)
-        stamped = f"{time.strftime('%H:%M:%S', time.localtime(clock.now()))} {line.removeprefix('[pool] ')}"
-        if any(mark in line for mark in ERROR_MARKS):
-            self.last_error = stamped
-        elif " ok=" in line:
-            self.last_submit = stamped
-
-    def tick(self) -> None:
-        self.coordinator.tick()
-
-    def close(self) -> None:
-        """Give the active assignment back and close the clients (Stop Mining, quit)."""
-        self.coordinator.release_active()
-        self.pool.close()
-        self.sidecar.close()
-
-    def status_lines(self, state: dict) -> list[str]:
-        """The Pool tab's coordinator block (tui.md §3.2)."""
-        c, active = self.coordinator.counters, self.coordinator.active
-        counters = f"enqueued {c.enqueued}  evolve ok {c.evolve_ok}  evaluate ok {c.evaluate_ok}  "
-        counters += f"lease ok {c.lease_ok}  failures {c.failures}" if self.mode == "lease" else f"failures {c.failures}"
-        return [f"Coordinator: {'registered' if self.coordinator.registered else 'registering…'}  mode {self.mode}",
-                f"Active job:  {f'{active.kind} {active.label}' if active else '-'}",
-                f"Last submit: {self.last_submit or '-'}",
-                f"Counters:    {counters}",
-                f"Last error:  {self.last_error or '-'}",
-                job_counts(state)]
+def status_lines(pool: dict | None, state: dict) -> list[str]:
+    """The coordinator's state as the submitter last wrote it (`pool` block), then the sidecar's job counts."""
+    if not pool:
+        return ["Coordinator: starting…", job_counts(state)]
+    c = pool.get("counters") or {}
+    mode = pool.get("mode") or "task"
+    counters = (f"enqueued {c.get('enqueued', 0)}  evolve ok {c.get('evolve_ok', 0)}  "
+                f"evaluate ok {c.get('evaluate_ok', 0)}  ")
+    counters += (f"lease ok {c.get('lease_ok', 0)}  failures {c.get('failures', 0)}" if mode == "lease"
+                 else f"failures {c.get('failures', 0)}")
+    return [f"Coordinator: {'registered' if pool.get('registered') else 'registering…'}  mode {mode}",
+            f"Active job:  {pool.get('active') or '-'}",
+            f"Last submit: {pool.get('last_submit') or '-'}",
+            f"Counters:    {counters}",
+            f"Last error:  {pool.get('last_error') or '-'}",
+            job_counts(state)]
 
 
 def job_counts(state: dict) -> str:

@@ -57,13 +57,19 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-def spawn(name: str, argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None) -> Child:
-    """Start `argv` in a new process group with output appended to `log_path`."""
+def spawn(name: str, argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None,
+          stdin_line: str | None = None) -> Child:
+    """Start `argv` in a new process group with output appended to `log_path`; `stdin_line` (a password) is
+    written to its standard input, which is then closed; without it standard input is the null device."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     rotate_log(log_path)
     with open(log_path, "ab") as log_file:
-        popen = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+        popen = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL if stdin_line is None else subprocess.PIPE,
+                                 stdout=log_file, stderr=subprocess.STDOUT,
                                  env=dict(env) if env is not None else None, start_new_session=True)
+    if stdin_line is not None:
+        popen.stdin.write(f"{stdin_line}\n".encode())
+        popen.stdin.close()
     return Child(name, popen.pid, popen.pid, log_path, popen)
 
 

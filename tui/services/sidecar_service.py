@@ -8,6 +8,8 @@ from pathlib import Path
 
 import httpx
 
+from core.errors import BitsotaError
+
 from tui.logic.files import bitsota_home, logs_dir
 from tui.services import processes
 from tui.services.processes import Child
@@ -16,8 +18,8 @@ PROBE_TIMEOUT_S = 0.5
 START_DEADLINE_S = 10.0
 
 
-class SidecarStartError(RuntimeError):
-    pass
+class SidecarStartError(BitsotaError):
+    """The sidecar could not be attached to or started (the message says why)."""
 
 
 def probe(url: str) -> str:

@@ -1,5 +1,4 @@
-"""The Candidates table (tui.md §3.2): keyed by sidecar seq, updated in place, capped at 2000 rows; and the
-strip of the five latest candidates on wide terminals."""
+"""The Candidates table (tui.md §3.2): keyed by sidecar seq, updated in place, capped at 2000 rows."""
 
 from __future__ import annotations
 
@@ -46,9 +45,3 @@ class CandidatesTable(DataTable):
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         return int(key.value) if key.value is not None else None
 
-
-class CandidateStrip(Static):
-    def show(self, rows: list) -> None:
-        latest = rows[-5:][::-1]
-        self.update("\n".join(f"#{r.seq:<5} w{r.worker} it {r.iteration:<7} verified {_score(r.verified, 6)}  "
-                              f"{r.status} {r.reason}".rstrip() for r in latest) or "No candidates yet.")

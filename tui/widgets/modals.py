@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
 from tui.logic.wallets import check_coldkey, check_mnemonic, check_name
 
@@ -30,9 +30,12 @@ INVITE_TEXT = ("You're early. Unlock mining access with an invite code dropped d
 
 
 class Dialog(ModalScreen):
-    """A centred dialog box; Escape cancels."""
+    """A centred dialog box; Escape cancels; its own footer shows the keys that work inside it."""
 
     BINDINGS = [Binding("escape", "cancel", "Close", id="modal.cancel", tooltip="Close this dialog")]
+
+    def on_mount(self) -> None:
+        self.mount(Footer())
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -68,11 +71,16 @@ class MessageModal(Dialog):
 
 
 class QuitModal(Dialog):
-    """Stop & quit (focused default) / Leave running & quit / Cancel."""
+    """Stop & quit (focused default) / Leave running & quit / Cancel; the title says whether a run is mining
+    or only services (sidecar, `--local` relay and validator) are left."""
+
+    def __init__(self, mining: bool = True) -> None:
+        super().__init__()
+        self._title = "Mining is running." if mining else "Mining is stopped; background services are running."
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Mining processes are running.", classes="dialog-title")
+            yield Label(self._title, classes="dialog-title")
             with Horizontal(classes="buttons"):
                 yield Button("Stop & quit", variant="error", id="stop")
                 yield Button("Leave running & quit", id="leave")
@@ -225,6 +233,7 @@ class ImportModal(Dialog):
         self.dismiss(None)
 
     @on(Button.Pressed, "#import")
+    @on(Input.Submitted)
     def _import(self) -> None:
         name = self.query_one("#import-name", Input).value.strip()
         words = " ".join(self.query_one("#import-mnemonic", Input).value.split())
@@ -243,7 +252,8 @@ class NewHotkeyModal(Dialog):
         with Vertical(classes="dialog"):
             yield Label("New TEST hotkey", classes="dialog-title")
             yield Static("Creates an unencrypted coldkey and hotkey in ~/.bitsota/wallets (no chain involved).")
-            yield Input(value="bitsota-test", id="new-wallet-name")
+            yield Label("Wallet name (Enter creates it)")
+            yield Input(value="bitsota-test", id="new-wallet-name", select_on_focus=False)
             yield Static("", id="new-error", classes="error-text")
             with Horizontal(classes="buttons"):
                 yield Button("Create", variant="primary", id="create")
@@ -254,6 +264,7 @@ class NewHotkeyModal(Dialog):
         self.dismiss(None)
 
     @on(Button.Pressed, "#create")
+    @on(Input.Submitted, "#new-wallet-name")
     def _create(self) -> None:
         name = self.query_one("#new-wallet-name", Input).value.strip()
         error = check_name(name)
@@ -261,6 +272,48 @@ class NewHotkeyModal(Dialog):
             self.query_one("#new-error", Static).update(error)
             return
         self.dismiss(name)
+
+
+def relay_answer_text(response: dict | None) -> str:
+    """The relay's answer as `key value` pairs, the unknown ones left out; `-` before any answer."""
+    if not response:
+        return "-"
+    return " · ".join(f"{key} {value}" for key, value in response.items() if value not in (None, ""))
+
+
+class SaveAsModal(Dialog):
+    """Where to save a file: the path is editable; an existing file is not overwritten. Answers the path."""
+
+    def __init__(self, title: str, suggested: str) -> None:
+        super().__init__()
+        self._title, self._suggested = title, suggested
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide-dialog"):
+            yield Label(self._title, classes="dialog-title")
+            yield Input(value=self._suggested, id="save-path", select_on_focus=False)
+            yield Static("", id="save-error", classes="error-text")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted, "#save-path")
+    def _save(self) -> None:
+        from pathlib import Path
+
+        path = Path(self.query_one("#save-path", Input).value.strip()).expanduser()
+        error = ("Enter a file name." if not path.name else f"{path} exists: choose another name." if path.exists()
+                 else f"{path.parent} is not a directory." if path.parent.exists() and not path.parent.is_dir()
+                 else None)
+        if error:
+            self.query_one("#save-error", Static).update(error)
+            return
+        self.dismiss(str(path))
 
 
 class CandidateModal(Dialog):
@@ -282,10 +335,10 @@ class CandidateModal(Dialog):
                 yield Static(f"status {row.status} {row.reason}".rstrip())
                 yield Static(f"suite {row.suite} · verified {row.verified} · eval {row.eval_score}")
                 yield Static("issues: " + ("; ".join(self._issues) if self._issues else "none"))
-                yield Static(f"relay response: {row.response}" if row.response else "relay response: -")
+                yield Static(f"relay answer: {relay_answer_text(row.response)}")
             with Horizontal(classes="buttons"):
                 yield Button("Copy DSL", id="copy")
-                yield Button("Save to file", id="save")
+                yield Button("Save as…", id="save")
                 yield Button("Re-verify", id="reverify")
                 yield Button("Close", variant="primary", id="close")
 

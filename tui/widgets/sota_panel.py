@@ -1,12 +1,14 @@
-"""The SOTA panel (tui.md §3.1): four series with sparklines, the cooldown and the pending candidate."""
+"""The SOTA panel (tui.md §3.1): Global SOTA, Local SOTA, Best verified and Engine best, and what the numbers
+mean; and the status lines above the chart: what the engine is doing and why the next submission is or is not
+happening."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
-from tui.logic.history import downsample
+from tui.logic.dashboard import EXPLAIN, submit_reason
 from tui.logic.stats import format_score
 
 SERIES = (("global", "Global SOTA"), ("local", "Local SOTA"), ("verified", "Best verified"), ("engine", "Engine best"))
@@ -18,20 +20,22 @@ class SotaPanel(Vertical):
             with Horizontal(classes="sota-row"):
                 yield Label(f"{title:<14}", classes="sota-title")
                 yield Label("-", id=f"sota-{key}", classes="sota-value")
-            yield Sparkline([], id=f"spark-{key}", classes="sota-spark")
-        yield Static("", id="sota-cooldown")
+        yield Static(EXPLAIN, id="sota-explain")
 
-    def show(self, values: dict[str, float | None], history: dict[str, list], cooldown_left: float,
-             pending: dict | None, global_title: str = "Global SOTA") -> None:
+    def on_mount(self) -> None:
+        self.border_title = "Scores"
+
+    def show(self, values: dict[str, float | None], global_title: str = "Global SOTA") -> None:
         self.query_one(".sota-title", Label).update(f"{global_title:<14}")
-        width = max(1, self.size.width - 2)
         for key, _title in SERIES:
             self.query_one(f"#sota-{key}", Label).update(format_score(values.get(key)))
-            self.query_one(f"#spark-{key}", Sparkline).data = downsample(history.get(key, []), width)
-        lines = []
-        if cooldown_left > 0:
-            lines.append(f"Cooldown {cooldown_left:.0f}s")
-        if pending:
-            lines.append(f"Pending: #{pending.get('seq')} "
-                         f"{format_score(pending.get('verified', pending.get('validator_score')))}")
-        self.query_one("#sota-cooldown", Static).update("\n".join(lines))
+
+
+class RunStatus(Static):
+    """Two lines that stay put: what the engine is doing, and why the next submission is or is not happening."""
+
+    def show(self, activity: str, values: dict[str, float | None], cooldown_left: float,
+             pending: dict | None) -> None:
+        reason = submit_reason(values.get("global"), values.get("local"), values.get("verified"), cooldown_left,
+                               pending)
+        self.update(f"[b]{activity}[/b]\n[$warning]{reason}[/]")

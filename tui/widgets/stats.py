@@ -1,26 +1,35 @@
-"""The Stats pane (tui.md §3.1)."""
+"""The Stats pane (tui.md §3.1): rate, FEC hit rate, counters and each worker's progress (the miner's progress
+lines, folded into numbers that stay put)."""
 
 from __future__ import annotations
 
 from textual.widgets import Static
 
-from tui.logic.stats import MiningStats, format_score
+from tui.logic.stats import MiningStats
+
+LABEL_WIDTH = 12
 
 
-LABEL_WIDTH = 15  # the pane is 26 columns wide; only "Successful Submissions" runs past it
+def stats_text(stats: MiningStats, running: bool) -> str:
+    """Rates and iterations only while running: after Stop they would be stale."""
+    rate = f"{stats.rate:,.0f} it/s" if running and stats.rate is not None else "-"
+    fec = f"{stats.fec_hit_rate:.1%}" if running and stats.fec_hit_rate is not None else "-"
+    rows = [("Rate", rate), ("FEC hits", fec), ("Tasks done", f"{stats.tasks_completed:,}"),
+            ("Submitted", stats.successful_submissions)]
+    if running:
+        for worker_id, worker in sorted(stats.workers.items(), key=lambda item: _worker_order(item[0])):
+            worker_rate = "-" if worker.rate is None else f"{worker.rate:,.0f}/s"
+            rows.append((f"w{worker_id}", f"{worker.iteration:,} {worker_rate}"))
+    return "\n".join(f"{label:<{LABEL_WIDTH}}{value}" for label, value in rows)
 
 
-def stats_text(stats: MiningStats, local_sota: float | None) -> str:
-    rate = "-" if stats.rate is None else f"{stats.rate:.0f} it/s"
-    rows = [("Tasks Completed", stats.tasks_completed), ("Successful Submissions", stats.successful_submissions),
-            ("Local SOTA", format_score(local_sota)), ("Rate", rate)]
-    for worker_id, worker in sorted(stats.workers.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0):
-        rows.append((f"  w{worker_id} iteration", worker.iteration))
-    if stats.fec_hit_rate is not None:
-        rows.append(("FEC hit rate", f"{stats.fec_hit_rate:.1%}"))
-    return "\n".join(f"{label:<{LABEL_WIDTH}} {value}" for label, value in rows)
+def _worker_order(worker_id: str) -> int:
+    return int(worker_id) if worker_id.isdigit() else 0
 
 
 class StatsPane(Static):
-    def show(self, stats: MiningStats, local_sota: float | None) -> None:
-        self.update(stats_text(stats, local_sota))
+    def on_mount(self) -> None:
+        self.border_title = "Stats"
+
+    def show(self, stats: MiningStats, running: bool) -> None:
+        self.update(stats_text(stats, running))

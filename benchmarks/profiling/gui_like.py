@@ -1,6 +1,6 @@
 """Profile the mining path the TUI drives (miner.md §7.2):
 
-    python -m miner.profiling.gui_like [--config FILE] [miner flags] [--generations N]
+    python -m benchmarks.profiling.gui_like [--config FILE] [miner flags] [--generations N]
         [--warmup-generations N] [--checkpoint-generations K] [--offline-sota-threshold X]
         [--no-simulate-gui-log-handler] [--sink-lines N] [--sidecar-url URL] [--out gui_like.pstats]
 
@@ -20,7 +20,7 @@ from core.cli import run_main
 from core.config import ConfigError, find_problem_config, load_problem_config
 from core.evaluate import selected_evaluator
 from miner.options import OneLineParser, UsageError, miner_parser, pre_parse_config, prepare_run
-from miner.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
+from benchmarks.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
 from miner.worker import MiningWorker
 
 
@@ -114,7 +114,7 @@ class GuiLikeHost:
 
 
 def build_parser() -> OneLineParser:
-    parser = miner_parser("python -m miner.profiling.gui_like", "Profile the mining path the TUI drives.")
+    parser = miner_parser("python -m benchmarks.profiling.gui_like", "Profile the mining path the TUI drives.")
     parser.set_defaults(seed=0, log_level="WARNING")
     add = parser.add_argument_group("profiling").add_argument
     add("--generations", type=int, default=1, help="profiled iterations")

@@ -1,4 +1,9 @@
-"""The submission rule (tui.md §7.1): which candidate goes to the relay, which waits, which is skipped.
+"""The submission rule (tui.md §7.1 with CHANGES.md item 1): which candidate goes to the relay, which waits,
+which is skipped.
+
+A score posted to the sidecar is a claim, never a fact: anyone on this machine can post a candidate with any
+`validator_score` or `verified` field. The claim is used only to skip a candidate cheaply (claiming too little);
+a candidate is submitted only on a score the submitter computed itself (`rescored`).
 
 Pure bookkeeping: no HTTP, no clock reads (the caller passes `now`).
 """
@@ -6,6 +11,7 @@ Pure bookkeeping: no HTTP, no clock reads (the caller passes `now`).
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -14,8 +20,6 @@ ALREADY_SUBMITTED = "DSL already submitted in this run"
 MISSING_FIELDS = "missing algorithm_dsl or input_dim"
 BETTER_PENDING = "a better candidate is pending"
 REPLACED_PENDING = "replaced by a better pending candidate"
-MINER_LARGE_SUITE = "extended"
-SCALAR_SMALL_SUITE = 8
 
 
 class Decision(NamedTuple):
@@ -23,12 +27,15 @@ class Decision(NamedTuple):
     reason: str = ""
 
 
-class SuiteSettings(NamedTuple):
-    """The validator suite a candidate must be scored on (validator_hyperparams.json plus env)."""
+class Rescore(NamedTuple):
+    """The submitter's own score of a candidate; `reason` says why it is −inf (None: a finite score)."""
 
-    task_count: int
-    task_seed: int
-    scalar_large_suite: str
+    score: float
+    reason: str | None = None
+
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.score)
 
 
 def candidate_hash(candidate: dict) -> str:
@@ -44,25 +51,18 @@ def candidate_hash(candidate: dict) -> str:
         return hashlib.sha256(dsl.encode("utf-8")).hexdigest()
 
 
-def suite_matches(candidate: dict, settings: SuiteSettings) -> bool:
-    """Whether the miner verified on the validator's suite (unknown suites never match)."""
-    count, seed = candidate.get("verify_task_count"), candidate.get("verify_task_seed")
-    if count is None or seed is None:
-        return False
-    if int(count) != settings.task_count or int(seed) != settings.task_seed:
-        return False
-    large_scalar = candidate.get("task_type") == "scalar_linear" and int(count) > SCALAR_SMALL_SUITE
-    return not large_scalar or settings.scalar_large_suite == MINER_LARGE_SUITE
-
-
 def threshold(global_sota: float | None, local_sota: float | None) -> float | None:
     known = [value for value in (global_sota, local_sota) if value is not None]
     return max(known) if known else None
 
 
-def verified_score(candidate: dict) -> float | None:
-    value = candidate.get("verified", candidate.get("validator_score"))
-    return None if value is None else float(value)
+def claimed_score(candidate: dict) -> float | None:
+    """What the candidate says about itself (miner's `validator_score`); only ever used to skip it."""
+    value = candidate.get("validator_score")
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass
@@ -70,11 +70,10 @@ class SubmissionBook:
     """What this run submitted, what waits, and the cooldown."""
 
     cooldown_s: float = 60.0
-    verify_before_submit: bool = True
     submitted_hashes: set[str] = field(default_factory=set)
     best_submitted: float | None = None
     last_success_at: float | None = None
-    pending: dict | None = None
+    pending: dict | None = None  # the candidate, with its own score under "rescored"
 
     def local_sota(self, sidecar_local: float | None) -> float | None:
         return threshold(sidecar_local, self.best_submitted)
@@ -86,33 +85,36 @@ class SubmissionBook:
         return max(0.0, self.cooldown_s - (now - self.last_success_at)) if self.last_success_at else 0.0
 
     def decide(self, candidate: dict, global_sota: float | None, sidecar_local: float | None, now: float,
-               suite: SuiteSettings | None = None) -> Decision:
-        """Steps 1-4 for one candidate; "verify" asks the caller to re-score it and call again."""
+               rescored: Rescore | None = None) -> Decision:
+        """Steps 1-4 for one candidate; "verify" asks the caller to re-score it and call again with `rescored`."""
         if not candidate.get("algorithm_dsl") or candidate.get("input_dim") in (None, ""):
             return Decision("skip", MISSING_FIELDS)
         if candidate_hash(candidate) in self.submitted_hashes:
             return Decision("skip", ALREADY_SUBMITTED)
-        needs_rescore = self.verify_before_submit and "verified" not in candidate
-        if needs_rescore and (suite is None or not suite_matches(candidate, suite)):
+        if rescored is None:
+            claim, limit = claimed_score(candidate), threshold(global_sota, self.local_sota(sidecar_local))
+            if claim is not None and limit is not None and not claim > limit:
+                return Decision("skip", NOT_ABOVE)
             return Decision("verify")
-        return self._gate(candidate, global_sota, sidecar_local, now)
+        return self.gate(rescored, global_sota, sidecar_local, now)
 
-    def _gate(self, candidate: dict, global_sota: float | None, sidecar_local: float | None,
-              now: float) -> Decision:
-        score = verified_score(candidate)
+    def gate(self, rescored: Rescore, global_sota: float | None, sidecar_local: float | None,
+             now: float) -> Decision:
+        if not rescored.finite:
+            return Decision("skip", f"scores -inf: {rescored.reason or 'the program fails on the suite'}")
         limit = threshold(global_sota, self.local_sota(sidecar_local))
-        if score is None or (limit is not None and not score > limit):
+        if limit is not None and not rescored.score > limit:
             return Decision("skip", NOT_ABOVE)
         if self.cooling_down(now):
             return Decision("pending")
         return Decision("submit")
 
     def park(self, candidate: dict) -> dict | None:
-        """Keep `candidate` as the pending one if it beats the current; returns the candidate that loses."""
+        """Keep `candidate` (carrying "rescored") as the pending one if it beats the current; returns the loser."""
         if self.pending is None:
             self.pending = candidate
             return None
-        if (verified_score(candidate) or float("-inf")) > (verified_score(self.pending) or float("-inf")):
+        if candidate["rescored"] > self.pending["rescored"]:
             loser, self.pending = self.pending, candidate
             return loser
         return candidate
@@ -123,22 +125,20 @@ class SubmissionBook:
         if self.pending is None or self.cooling_down(now):
             return None
         candidate, self.pending = self.pending, None
-        return candidate, self._gate(candidate, global_sota, sidecar_local, now)
+        return candidate, self.gate(Rescore(candidate["rescored"]), global_sota, sidecar_local, now)
 
-    def record_success(self, candidate: dict, now: float) -> None:
+    def record_success(self, candidate: dict, score: float, now: float) -> None:
         self.submitted_hashes.add(candidate_hash(candidate))
-        score = verified_score(candidate)
-        if score is not None:
-            self.best_submitted = score if self.best_submitted is None else max(self.best_submitted, score)
+        self.best_submitted = score if self.best_submitted is None else max(self.best_submitted, score)
         self.last_success_at = now
 
 
-def submission_body(candidate: dict, run_id: str) -> dict[str, Any]:
-    """The `POST /submit_solution` body of §7.2."""
+def submission_body(candidate: dict, run_id: str, score: float) -> dict[str, Any]:
+    """The `POST /submit_solution` body of §7.2, carrying the submitter's own score."""
     worker, iteration = candidate.get("worker_id", 0), candidate.get("iteration", 0)
     return {
         "task_id": f"{run_id}:{worker}:{iteration}",
-        "score": verified_score(candidate),
+        "score": score,
         "algorithm_result": {
             "task_type": candidate.get("task_type"),
             "algorithm_dsl": candidate.get("algorithm_dsl"),

@@ -1,6 +1,6 @@
 """Summarise cProfile `.pstats` files (miner.md §7.3):
 
-    python -m miner.profiling.pstats_summary FILE [FILE ...] [--top N] [--sort calls|tottime|cumtime]
+    python -m benchmarks.profiling.pstats_summary FILE [FILE ...] [--top N] [--sort calls|tottime|cumtime]
         [--filter TEXT] [--json]
 
 Per file: total and primitive calls, total time and the top functions. With several files, a comparison
@@ -110,7 +110,7 @@ def _json_document(summaries: list[FileSummary], table: list[dict] | None) -> di
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m miner.profiling.pstats_summary",
+    parser = OneLineParser(prog="python -m benchmarks.profiling.pstats_summary",
                                      description="Summarise cProfile .pstats files.")
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--top", type=int, default=25, help="rows per table")

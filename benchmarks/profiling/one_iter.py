@@ -1,6 +1,6 @@
 """Profile steady-state generations of one miner worker (miner.md §7.1):
 
-    python -m miner.profiling.one_iter [--config FILE] [miner flags] [--warmup-generations N]
+    python -m benchmarks.profiling.one_iter [--config FILE] [miner flags] [--warmup-generations N]
         [--generations N] [--evaluator auto|fast|canonical] [--out miner_local_one_iter.pstats]
 
 Worker 0 is built exactly as the miners build it; the warm-up generations (the first builds the
@@ -16,12 +16,12 @@ from typing import Sequence
 from core.cli import run_main
 from core.evaluate import EVALUATORS, selected_evaluator
 from miner.options import OneLineParser, UsageError, miner_parser, prepare_run
-from miner.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
+from benchmarks.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
 from miner.worker import build_engine
 
 
 def build_parser() -> OneLineParser:
-    parser = miner_parser("python -m miner.profiling.one_iter", "Profile steady-state miner generations.")
+    parser = miner_parser("python -m benchmarks.profiling.one_iter", "Profile steady-state miner generations.")
     parser.set_defaults(seed=0)  # comparable profiles
     add = parser.add_argument_group("profiling").add_argument
     add("--warmup-generations", type=int, default=1, help="unprofiled generations first")
