@@ -13,7 +13,8 @@ import argparse
 import os
 import signal
 import sys
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from core.errors import BitsotaError

@@ -20,12 +20,11 @@ import os
 import shutil
 import struct
 import sys
-import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -183,7 +182,7 @@ def dataset_present(name: str, root: Path | None = None) -> bool:
 def _open_text(path: Path):
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
 
 
 def _unquote(text: str) -> str:

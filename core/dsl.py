@@ -15,7 +15,8 @@ import math
 import re
 import struct
 import sys
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from core.cli import OneLineParser, read_file_argument, run_main
 from core.errors import BitsotaError

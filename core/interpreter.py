@@ -19,9 +19,9 @@ import numpy as np
 from core import numerics as nx
 from core.program import (
     BINARY_ARITH,
+    N_OPS,
     NEEDS_ARG2_OPS,
     NO_ARG1_OPS,
-    N_OPS,
     PHASES,
     Op,
     Program,
@@ -58,7 +58,7 @@ class Memory:
     matrices: np.ndarray  # (M, n, n)
 
     @staticmethod
-    def zeros(program: Program) -> "Memory":
+    def zeros(program: Program) -> Memory:
         n = program.vector_dim
         # A negative count (possible from DSL meta) holds no register, like a zero count.
         return Memory(

@@ -4,8 +4,8 @@ gets the caller's pragmas, and transactions are begun by us, so that a write tra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine

@@ -14,8 +14,9 @@ import logging
 import math
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from core.cli import OneLineParser, read_file_argument, run_main
 from core.datasets import DatasetUnavailable

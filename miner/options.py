@@ -13,7 +13,8 @@ import logging
 import math
 import os
 import secrets
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from core import cli
 from core.cli import http_url

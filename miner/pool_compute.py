@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from core.dsl_text import normalize_dsl
 from core.errors import BitsotaError
@@ -24,7 +25,7 @@ class Compute(Protocol):
 
 def mock_score(dsl: str, problem: str, skew: float = 0.0) -> float:
     """(0.1 + 0.8·u)·(1 + skew), u from SHA-256 of `mock-score|<problem>|<normalised dsl>`."""
-    digest = hashlib.sha256(f"mock-score|{problem}|{normalize_dsl(dsl)}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"mock-score|{problem}|{normalize_dsl(dsl)}".encode()).digest()
     u = int.from_bytes(digest[:8], "big") / 2**64
     return (0.1 + 0.8 * u) * (1 + skew)
 

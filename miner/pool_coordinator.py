@@ -9,9 +9,9 @@ The two coordinators differ only in what they request and how they submit.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 import httpx
 
@@ -56,7 +56,7 @@ class Counters:
 
 def _deadline(timeout_at: str | None, now: float) -> float:
     try:
-        return datetime.strptime(str(timeout_at), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        return datetime.strptime(str(timeout_at), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
     except ValueError:
         return now + DEFAULT_JOB_TIMEOUT_S
 

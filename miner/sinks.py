@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from miner.options import UsageError
 from sidecar.events import log_line

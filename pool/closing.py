@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pool import events
 from pool.models import algorithms, balances, evaluations, miners, reputation_ledger, window_rewards, windows
-from pool.rewards import MinerWindow, window_rewards as compute_rewards
+from pool.rewards import MinerWindow
+from pool.rewards import window_rewards as compute_rewards
 from pool.state import PoolState
 
 CLOSED = "closed"

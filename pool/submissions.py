@@ -10,12 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.dsl import from_dsl
 from pool import events, reputation
-from pool.allocation import (ACTIVE, COMPLETED, EVALUATE, EVALUATE_ROLE, EVOLVE, FAILED, LEASE, RELEASED,
-                             SEED_ROLE, close)
+from pool.allocation import (
+    ACTIVE,
+    COMPLETED,
+    EVALUATE,
+    EVALUATE_ROLE,
+    EVOLVE,
+    FAILED,
+    LEASE,
+    RELEASED,
+    SEED_ROLE,
+    close,
+)
 from pool.consensus import PENDING, SCORED, Rules, decide, is_failure, late_verdict
 from pool.errors import ASSIGNMENT_NOT_FOUND, LEASE_NOT_FOUND, NOT_EVALUATE, NOT_EVOLVE, PoolError
 from pool.models import algorithm_parents, algorithms, assignment_items, assignments, evaluations, miners
-from pool.population import find_by_hash, current_sota, insert_algorithm, refresh_sota
+from pool.population import current_sota, find_by_hash, insert_algorithm, refresh_sota
 from pool.state import PoolState
 
 MAX_DSL_CHARS = 65_536

@@ -21,7 +21,15 @@ from textual.widgets import DataTable, Digits, Static
 
 from pool_monitor.client import Snapshot, fetch_snapshot, request_timeout
 from pool_monitor.model import (
-    dig, events, fmt, iso_age, leaderboard_rows, mmss, short_hotkey, sota_fields, sparkline,
+    dig,
+    events,
+    fmt,
+    iso_age,
+    leaderboard_rows,
+    mmss,
+    short_hotkey,
+    sota_fields,
+    sparkline,
 )
 
 MIN_DELAY_S = 0.1
@@ -66,7 +74,7 @@ TITLES = {"health": "POOL HEALTH", "miners": "MINERS ONLINE", "throughput": "THR
 
 
 def _clock(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%H:%M:%S")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%H:%M:%S")
 
 
 class PoolMonitor(Widget):

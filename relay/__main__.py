@@ -8,8 +8,8 @@ import logging
 import logging.handlers
 import os
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import MutableMapping
 
 import uvicorn
 

@@ -6,7 +6,7 @@ import ipaddress
 import signal
 import socket
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import uvicorn
 

@@ -11,17 +11,17 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Sequence
 
 import httpx
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.css.query import NoMatches
 from textual.containers import Container, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.theme import Theme
 from textual.widgets import DataTable, Footer, Log, Static, TabbedContent, TabPane
@@ -35,8 +35,17 @@ from tui.logic.state_file import load_state
 from tui.logic.stats import stats_from_state
 from tui.logic.themes import RETRO_THEME, pick_theme
 from tui.logic.updates import CHECK_INTERVAL_S, announcement, newer_version
-from tui.logic.wallets import (WalletEntry, create_test_keys, discover, ensure_local_keys, find, import_hotkey,
-                               load_keypair, search_roots, short_address)
+from tui.logic.wallets import (
+    WalletEntry,
+    create_test_keys,
+    discover,
+    ensure_local_keys,
+    find,
+    import_hotkey,
+    load_keypair,
+    search_roots,
+    short_address,
+)
 from tui.screens.help import HelpScreen
 from tui.services import processes, relay_calls
 from tui.services.pool_mode import job_counts, pool_problem
@@ -45,8 +54,18 @@ from tui.services.session import MiningSession, StartOutcome
 from tui.widgets.candidates_table import CandidatesTable, CandidateStrip
 from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
 from tui.widgets.log_pane import LogPane
-from tui.widgets.modals import (CandidateModal, ColdkeyModal, DatasetModal, ImportModal, InviteModal,
-                                MessageModal, NewHotkeyModal, PasswordModal, QuitModal, WelcomeModal)
+from tui.widgets.modals import (
+    CandidateModal,
+    ColdkeyModal,
+    DatasetModal,
+    ImportModal,
+    InviteModal,
+    MessageModal,
+    NewHotkeyModal,
+    PasswordModal,
+    QuitModal,
+    WelcomeModal,
+)
 from tui.widgets.sota_panel import SotaPanel
 from tui.widgets.stats import StatsPane
 

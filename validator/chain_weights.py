@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Callable, ClassVar, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 

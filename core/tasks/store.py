@@ -14,9 +14,10 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Hashable, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.cli import run_main
 from core.config import ConfigError, find_problem_config, load_problem_config

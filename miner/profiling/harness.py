@@ -6,7 +6,8 @@ from __future__ import annotations
 import cProfile
 import pstats
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from core.engines import Engine
 from core.program import Program

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.cli import run_main
 from core.evaluate import EVALUATORS, selected_evaluator

@@ -13,8 +13,8 @@ import argparse
 import json
 import pstats
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 from core.cli import OneLineParser, run_main
 from core.errors import BitsotaError

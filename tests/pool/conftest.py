@@ -8,8 +8,8 @@ import contextlib
 import dataclasses
 import threading
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from relay.db import Database
 from relay.migrate import ensure_global_sota, schema_revision, upgrade_to_head
 from relay.settings import normalize_database_url
-from tests.relay.conftest import admin_execute, with_database, relay_settings
+from tests.relay.conftest import admin_execute, relay_settings, with_database
 
 # The public relay's tables as an older deployment created them: no signature columns on mining_results,
 # no seen_block on sota_votes, no test_submissions table, no uniqueness on results or blacklist pairs.

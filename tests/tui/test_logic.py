@@ -8,14 +8,20 @@ import logging
 import pytest
 
 from tests.tui.conftest import FROZEN_NOW
-from tui.logic import auto_start
+from tui.logic import auto_start, tui_log
 from tui.logic import settings as gui_settings
-from tui.logic import tui_log
 from tui.logic.files import logs_dir
 from tui.logic.history import SeriesHistory, downsample
 from tui.logic.state_file import ServiceRecord, TuiState, load_state, save_state
-from tui.logic.submission import (ALREADY_SUBMITTED, MISSING_FIELDS, NOT_ABOVE, SubmissionBook, SuiteSettings,
-                                  submission_body, suite_matches)
+from tui.logic.submission import (
+    ALREADY_SUBMITTED,
+    MISSING_FIELDS,
+    NOT_ABOVE,
+    SubmissionBook,
+    SuiteSettings,
+    submission_body,
+    suite_matches,
+)
 from tui.logic.themes import pick_theme
 from tui.logic.updates import newer_version
 from tui.logic.wallets import check_coldkey, check_mnemonic, check_name

@@ -245,8 +245,9 @@ async def test_wallet_keys_work_whenever_the_wallet_tab_is_active(home):
 
 
 def test_relay_health_clock_check(relay_server):
-    from tui.services.relay_calls import clock_skew
     import time
+
+    from tui.services.relay_calls import clock_skew
 
     assert clock_skew(relay_server.url, time.time()) < 5
     assert clock_skew("http://127.0.0.1:9", time.time()) is None

@@ -7,7 +7,7 @@ for the Pool tab, next to the coordinator's own state and the sidecar's job coun
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 from bittensor_wallet import Keypair

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 QUIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 QUIT_DEADLINE_S = 60.0  # the stop path waits at most 10 s for each of the four children

@@ -14,29 +14,36 @@ import tempfile
 import threading
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import httpx
 from bittensor_wallet import Keypair
 
 from core.hyperparams import validator_hyperparams
 from sidecar.client import SidecarClient, SidecarError
-from tui.logic import clock
+from tui.logic import clock, problem_config
 from tui.logic import population_state as populations
-from tui.logic import problem_config
 from tui.logic.files import bitsota_home, logs_dir, read_json_object, write_json_atomic
 from tui.logic.history import SeriesHistory
 from tui.logic.log_lines import page_lines
 from tui.logic.settings import GuiSettings
 from tui.logic.state_file import ServiceRecord, TuiState, clear_state, load_state, pid_alive, save_state
-from tui.logic.submission import (BETTER_PENDING, REPLACED_PENDING, Decision, SubmissionBook, SuiteSettings,
-                                  format_threshold, submission_body, threshold, verified_score)
+from tui.logic.submission import (
+    BETTER_PENDING,
+    REPLACED_PENDING,
+    Decision,
+    SubmissionBook,
+    SuiteSettings,
+    format_threshold,
+    submission_body,
+    threshold,
+    verified_score,
+)
 from tui.logic.wallets import WalletEntry
 from tui.services import processes, relay_calls
-from tui.services.local_stack import (LOCAL_COOLDOWN_S, LOCAL_SOTA_REFRESH_S, LocalServices,
-                                      apply_local_environment)
+from tui.services.local_stack import LOCAL_COOLDOWN_S, LOCAL_SOTA_REFRESH_S, LocalServices, apply_local_environment
 from tui.services.pool_mode import PoolMode, pool_problem, pool_sota
 from tui.services.processes import Child
 from tui.services.sidecar_service import SidecarStartError, ensure_sidecar

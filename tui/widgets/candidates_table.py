@@ -3,8 +3,8 @@ strip of the five latest candidates on wide terminals."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from textual.widgets import DataTable, Static
 
@@ -17,7 +17,7 @@ def _score(value, places: int) -> str:
 
 
 def row_cells(row) -> tuple:
-    time_text = datetime.fromtimestamp(row.ts, timezone.utc).strftime("%H:%M:%S")
+    time_text = datetime.fromtimestamp(row.ts, UTC).strftime("%H:%M:%S")
     return (row.seq, time_text, row.worker, row.iteration, row.task, _score(row.verified, 6),
             _score(row.eval_score, 4), row.suite, row.status, row.reason)
 

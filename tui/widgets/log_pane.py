@@ -3,7 +3,7 @@ in one call; colour comes from the line prefix; follow mode pauses while the use
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from rich.highlighter import Highlighter
 from rich.text import Text

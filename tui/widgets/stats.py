@@ -6,7 +6,6 @@ from textual.widgets import Static
 
 from tui.logic.stats import MiningStats, format_score
 
-
 LABEL_WIDTH = 15  # the pane is 26 columns wide; only "Successful Submissions" runs past it
 
 
