@@ -44,7 +44,8 @@ _BANK_BASE = {"s": 0, "v": VECTOR_BASE, "m": MATRIX_BASE}
 _BANK_COUNT_KEY = {"s": "scalar_count", "v": "vector_count", "m": "matrix_count"}
 _ALIAS_LIMIT = {"s": VECTOR_BASE, "v": MATRIX_BASE - VECTOR_BASE}  # indices past these name the next bank
 _NONE_TOKENS = frozenset({"none", "null", "-1"})
-_CAPACITY_ALIASES = {phase: tuple(f"{phase}{suffix}" for suffix in ("_max_ops", "_max", "_max_size", "_max_instructions")) for phase in PHASES}
+_CAPACITY_ALIASES = {phase: tuple(f"{phase}{suffix}" for suffix in ("_max_ops", "_max", "_max_size", "_max_instructions"))
+                     for phase in PHASES}
 _META_SEPARATORS = re.compile(r"[\s,]+")
 _META_KEYS = frozenset({"vector_dim", *DEFAULT_COUNTS, *(alias for aliases in _CAPACITY_ALIASES.values() for alias in aliases)})
 

@@ -239,7 +239,7 @@ class PoolTaskCoordinator(_PoolCoordinator):
         first = EVALUATE if self.evolve_streak >= EVALUATE_AFTER_EVOLVES else EVOLVE
         for kind in (first, EVOLVE if first == EVALUATE else EVALUATE):
             failure = f"[pool] request_task failed task_type={kind}"
-            reply = self._call(failure, lambda: self.pool.request_task(kind))
+            reply = self._call(failure, lambda kind=kind: self.pool.request_task(kind))
             if reply is None or self._blocked_by_active_task(reply, now):
                 return
             batch = reply.body if reply.ok and isinstance(reply.body, dict) else None

@@ -96,7 +96,8 @@ async def update_coldkey(request: Request, body: ColdkeyUpdate, hotkey: MinerHot
         if row is None:
             if not state.settings.test_mode:
                 raise HTTPException(404, "No invitation code linked to this miner")
-            row = InvitationCode(id=await _test_mode_code(session, state.settings.test_invite_code), miner_hotkey=hotkey, timestamp=utcnow())
+            code = await _test_mode_code(session, state.settings.test_invite_code)
+            row = InvitationCode(id=code, miner_hotkey=hotkey, timestamp=utcnow())
             session.add(row)
         row.coldkey_address = body.coldkey_address
         code = row.id
