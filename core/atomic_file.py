@@ -20,7 +20,8 @@ def write_atomic(path: str | Path, write: Callable[[IO[Any]], object], *, text: 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w" if text else "wb", **({"encoding": "utf-8"} if text else {})) as handle:
+        handle: IO[Any] = os.fdopen(fd, "w", encoding="utf-8") if text else os.fdopen(fd, "wb")
+        with handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())

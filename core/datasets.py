@@ -263,7 +263,8 @@ def parse_arff(path: Path) -> tuple[np.ndarray, np.ndarray]:
             raise ArffError(f"{path}: the class attribute must be the last attribute")
         label_of = _class_labeler(class_values)
         n_features = len(attributes) - 1
-        features, labels = [], []
+        features: list[np.ndarray] = []
+        labels: list[int] = []
         for chunk in _chunks(_data_lines(handle), ARFF_ROWS_PER_CHUNK):
             parts = [line.rpartition(",") for line in chunk]
             try:
@@ -490,7 +491,7 @@ def fetch_mnist(root: Path | None = None, *, idx_sha256: dict | None = None, arf
     return save_dataset(root, "mnist", X01, y01, source="mnist_784 (digits 0/1)")
 
 
-FETCHERS = {"cifar10": fetch_cifar10, "mnist": fetch_mnist}
+FETCHERS: dict[str, Callable[[Path], Path]] = {"cifar10": fetch_cifar10, "mnist": fetch_mnist}
 
 
 def load_dataset(name: str, root: Path | None = None) -> Dataset:
@@ -531,7 +532,7 @@ def verify(root: Path) -> list[tuple[str, str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    data_dir_option = argparse.ArgumentParser(add_help=False)
+    data_dir_option = OneLineParser(add_help=False)
     data_dir_option.add_argument("--data-dir", default=argparse.SUPPRESS,
                                  help=f"data dir (default: ${DATA_DIR_ENV} or the cache)")
     parser = OneLineParser(prog="python -m core.datasets", description="Manage the data set cache.",

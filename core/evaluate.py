@@ -13,7 +13,7 @@ import numpy as np
 
 from core import interpreter
 from core.errors import BitsotaError
-from core.program import OP_KINDS, PHASES, RANDOM_OPS, TRANSCENDENTAL_OPS, Op, Program, address_kind
+from core.program import OP_KINDS, PHASES, RANDOM_OPS, TRANSCENDENTAL_OPS, Op, Program, register_kind
 from core.scoring import regression_scores, task_score
 from core.tasks.base import REGRESSION, TaskData
 
@@ -121,8 +121,9 @@ class TaskSet:
     def scores(self, program: Program, epochs: int = 1) -> list[float]:
         """As `evaluate_tasks` on these tasks and seeds."""
         predictions = self.predict(program, epochs)
-        if self._regression_labels is not None and all(pred is not None for pred in predictions):
-            return regression_scores(np.stack(predictions), self._regression_labels)
+        complete = [pred for pred in predictions if pred is not None]
+        if self._regression_labels is not None and len(complete) == len(predictions):
+            return regression_scores(np.stack(complete), self._regression_labels)
         return [task_score(pred, task) for pred, task in zip(predictions, self.tasks)]
 
 
@@ -141,7 +142,7 @@ def instruction_elements(ins, program: Program) -> int:
         return 1
     arg1_kind, arg2_kind, _ = OP_KINDS[Op(ins.op)]
     used = [ins.dest] + [addr for addr, kind in ((ins.arg1, arg1_kind), (ins.arg2, arg2_kind)) if kind is not None]
-    rank = max(interpreter.RANK[address_kind(addr)] for addr in used)
+    rank = max(interpreter.RANK[register_kind(addr)] for addr in used)
     return program.vector_dim**rank
 
 

@@ -95,6 +95,14 @@ def address_kind(addr: int) -> str | None:
     return _M
 
 
+def register_kind(addr: int) -> str:
+    """Bank of a register address; ValueError for a negative address (no register)."""
+    kind = address_kind(addr)
+    if kind is None:
+        raise ValueError(f"no register at address {addr}")
+    return kind
+
+
 def address_index(addr: int) -> int:
     """Index of a flat address inside its bank."""
     kind = address_kind(addr)

@@ -70,12 +70,10 @@ def create_app(settings: PoolSettings, *, clock: Clock = time.time, migrate: boo
                     _start(stack, run_forwarder(Forwarder(state, pool_keypair(settings), http)))
             yield
 
-    app = FastAPI(title="BitSota Pool API", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="BitSota Pool API", version=__version__, lifespan=lifespan, exception_handlers={
+        PoolError: _pool_error, Conflict: _conflict, RequestValidationError: _validation_error})
     for module in (status, miners, tasks, results):
         app.include_router(module.router)
-    app.add_exception_handler(PoolError, _pool_error)
-    app.add_exception_handler(Conflict, _conflict)
-    app.add_exception_handler(RequestValidationError, _validation_error)
     return app
 
 

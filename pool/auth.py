@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from bittensor_wallet import Keypair
 from fastapi import Depends, Header, HTTPException, Request
@@ -51,7 +51,7 @@ def check_signature(state: PoolState, key: str, timestamp: str, signature: str, 
         raise _unauthorized("Replayed request")
 
 
-async def touch_miner(state: PoolState, hotkey: str, now: float) -> tuple[object, bool]:
+async def touch_miner(state: PoolState, hotkey: str, now: float) -> tuple[Any, bool]:
     """Upsert the miner and refresh `last_seen` (at most every 10 s); returns (row, created)."""
     async with state.db.read() as connection:
         row = (await connection.execute(select(miners).where(miners.c.miner_hotkey == hotkey))).first()

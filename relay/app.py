@@ -57,12 +57,10 @@ def create_app(settings: Settings, *, load_metagraph: MetagraphLoader = chain.lo
         finally:
             await database.close()
 
-    app = FastAPI(title="AutoML Validator Proxy", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="AutoML Validator Proxy", version=__version__, lifespan=lifespan, exception_handlers={
+        Conflict: _conflict, RequestValidationError: _validation_error, Exception: _internal_error})
     for module in (public, submissions, invites, votes, blacklist, test_queue, admin):
         app.include_router(module.router)
-    app.add_exception_handler(Conflict, _conflict)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),

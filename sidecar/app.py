@@ -32,7 +32,8 @@ def create_app(config: SidecarConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        journal, runs, current = None, {}, None
+        journal, current = None, None
+        runs: dict = {}
         if config.journal_dir is not None:
             runs, current = replay(config.journal_dir, config.journal_keep_runs)
             journal = Journal(config.journal_dir, config.journal_max_bytes)
@@ -45,11 +46,10 @@ def create_app(config: SidecarConfig | None = None) -> FastAPI:
                 state.journal_pending_progress()
                 journal.close()
 
-    app = FastAPI(title=APP_TITLE, version=__version__, lifespan=lifespan)
+    app = FastAPI(title=APP_TITLE, version=__version__, lifespan=lifespan,
+                  exception_handlers={ApiError: _api_error, RequestValidationError: _validation_error})
     app.state.config = config
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(_router())
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from sidecar.caps import MAX_JSON_DEPTH
@@ -20,6 +21,7 @@ def finite_json(value: Any) -> Any:
     stack = [(value, 0)]
     while stack:
         node, depth = stack.pop()
+        entries: Iterable[tuple[Any, Any]]
         if isinstance(node, dict):
             entries = node.items()
         elif isinstance(node, list):

@@ -56,10 +56,10 @@ class SubmissionSchedule:
 
     def next_allowed(self) -> float:
         mode = self.config.schedule
-        if mode == "immediate" or (mode == "interval" and self.last_vote is None):
+        if mode == "immediate":
             return -math.inf
         if mode == "interval":
-            return self.last_vote + self.config.interval_s
+            return -math.inf if self.last_vote is None else self.last_vote + self.config.interval_s
         return next_utc_slot(self.config.utc_times, self.started if self.last_vote is None else self.last_vote)
 
     def allows(self) -> bool:

@@ -69,6 +69,10 @@ class _Manager:
         except Exception:
             logger.exception("Metagraph resync failed")
 
+    def tick(self) -> None:
+        """One decision: set weights when due (each manager decides what "due" means)."""
+        raise NotImplementedError
+
     def _retry_gate_closed(self) -> bool:
         retry = self.config.retry_interval_s
         return retry > 0 and self.last_attempt is not None and self.clock() - self.last_attempt < retry
@@ -225,7 +229,7 @@ class WindowedManager(_Manager):
         if events is not None:
             self._events, self._events_at = events, now
             return events
-        if self._events is not None and now - self._events_at <= EVENTS_REUSE_S:
+        if self._events is not None and self._events_at is not None and now - self._events_at <= EVENTS_REUSE_S:
             return self._events
         return None
 

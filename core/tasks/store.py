@@ -227,7 +227,7 @@ def _read_disk(path: Path, kind: str) -> TaskData | None:
     if arrays_digest(arrays) != expected:
         log.warning("prepared task %s failed its digest check; rebuilding it", path)
         return None
-    return TaskData.from_arrays(*(arrays[name] for name in ARRAY_NAMES), kind)
+    return TaskData.from_arrays(arrays["X_train"], arrays["y_train"], arrays["X_val"], arrays["y_val"], kind)
 
 
 def _write_disk(path: Path, data: TaskData) -> None:

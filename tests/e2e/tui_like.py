@@ -49,6 +49,7 @@ class TuiLikeSubmitter:
     def poll(self) -> list[tuple[dict, str]]:
         """Handle every new candidate once; the outcomes so far."""
         global_sota = self.relay.sota_threshold()
+        assert global_sota is not None, "the test relay always has a SOTA threshold"
         local_sota = self.sidecar.state(self.run_id).get("local_sota")
         page = self.cursor.take(self.sidecar.candidates(self.cursor.position, run_id=self.run_id))
         for candidate in page:
@@ -69,6 +70,7 @@ class TuiLikeSubmitter:
         if decision.action != "submit":
             return f"skipped: {decision.reason}"
         score = verified_score(candidate)
+        assert score is not None, "the submission rule submits only scored candidates"
         body = submission_body(candidate, self.run_id)
         try:
             candidate["result_id"] = self.relay.submit_solution(body["task_id"], body["algorithm_result"], score)["result_id"]

@@ -147,7 +147,7 @@ def test_population_stats_use_linear_percentiles_of_finite_scores():
 class ScriptedVerifier:
     def __init__(self, *scores: float) -> None:
         self.scores = list(scores)
-        self.calls = []
+        self.calls: list = []
 
     def __call__(self, submitted, threshold, **options):
         self.calls.append((submitted, threshold, options))
