@@ -25,7 +25,7 @@ TABLES = (
 )
 
 
-def headers(name: str, role: str = "miner", now: float | None = None) -> dict[str, str]:
+def headers(name: str, role: signing.Role = "miner", now: float | None = None) -> dict[str, str]:
     return signing.signed_headers(KEYS[name], role, now=now)
 
 

@@ -40,7 +40,7 @@ class QuitSignals:
 
     def restore(self) -> None:
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, handler)  # type: ignore[arg-type]  # what signal.signal returned
         self._previous.clear()
 
     def _handle(self, signum: int, _frame) -> None:

@@ -29,7 +29,7 @@ class SubmitResult(NamedTuple):
 
 
 def _client(url: str, keypair: Keypair | None, timeout: float) -> RelayClient:
-    return RelayClient(url, keypair, "miner", timeout=timeout)  # type: ignore[arg-type]
+    return RelayClient(url, keypair, "miner", timeout=timeout)
 
 
 def clock_skew(url: str, now: float) -> float | None:
