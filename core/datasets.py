@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -380,9 +381,10 @@ def obtain_file(target: Path, expected_sha256: str | None, *, local_copies: Sequ
             shutil.copyfile(copy, target)
             return target
     for url in urls:
+        # A network error (URLError is an OSError), a cut stream or a bad URL is reported; the next URL is tried.
         try:
             download(url, target, progress=_progress_printer(target.name) if progress else None)
-        except Exception as exc:  # network errors come in many types; each is reported and the next tried
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             attempts.failed(url, f"{type(exc).__name__}: {exc}")
             continue
         if valid(target):

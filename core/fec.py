@@ -77,7 +77,7 @@ class FecCache:
         """The program's key, or None when the probe evaluation fails."""
         try:
             predictions = self._probe_set.predict(program)[0]
-        except Exception:  # a probe that cannot run only disables caching for this program
+        except (ValueError, MemoryError):  # too large to compile or run: only caching is lost for this program
             return None
         if predictions is None:
             return None
