@@ -1,5 +1,6 @@
 # Two entry points: `make run` (the main job) and `make test` (the test suite).
-# Both create .venv and install what they need on a fresh machine.
+# Both create .venv and install what they need on a fresh machine; `make test` runs ruff and mypy
+# (configured in pyproject.toml) before pytest.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,6 +22,8 @@ run: $(STAMP)
 	$(VENV)/bin/bitsota-tui --local --reset-local
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -13,9 +13,9 @@ import argparse
 import asyncio
 import os
 import resource
-import tempfile
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 

@@ -62,7 +62,7 @@ class RelayLoad:
             task_id = f"load:{index}:{sequence}"
             body = {"task_id": task_id, "score": 0.5, "algorithm_result": {
                 "algorithm_dsl": f"# predict\ns0 = {index}.{sequence}\n", "task_type": "scalar_linear", "input_dim": 4}}
-            response = await self.timed("POST /submit_solution", lambda: client.post(
+            response = await self.timed("POST /submit_solution", lambda body=body: client.post(
                 "/submit_solution", json=body, headers=signing.signed_headers(key, "miner")))
             if response is not None and response.status_code == 200:
                 self.acknowledged[key.ss58_address] = task_id
@@ -76,7 +76,7 @@ class RelayLoad:
                 "/results", params={"limit": 256}, headers=signing.signed_headers(key, "validator")))
             vote = {"miner_hotkey": self.miners[sequence % len(self.miners)].ss58_address,
                     "score": 0.25 + sequence * 1e-9, "seen_block": int(time.time()) + sequence}
-            await self.timed("POST /sota/vote", lambda: client.post(
+            await self.timed("POST /sota/vote", lambda vote=vote: client.post(
                 "/sota/vote", json=vote, headers=signing.signed_headers(key, "validator")))
 
     async def reader(self, client: httpx.AsyncClient) -> None:

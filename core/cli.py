@@ -1,7 +1,8 @@
 """What every command-line entry point shares: a reader that goes away (`... | head -1`) ends the command
 quietly, with the status a shell reports for a tool stopped by SIGPIPE, instead of a BrokenPipeError traceback;
-a `BitsotaError` that reaches the edge is one line `error: ...` and status 1; a usage error is one line, not argparse's usage block; ports and URLs are checked as they are parsed; a file
-argument may be `-` for standard input.
+a `BitsotaError` that reaches the edge is one line `error: ...` and status 1; a usage error is one line, not
+argparse's usage block; ports and URLs are checked as they are parsed; a file argument may be `-` for
+standard input.
 
     if __name__ == "__main__":
         sys.exit(run_main(main))
@@ -13,7 +14,8 @@ import argparse
 import os
 import signal
 import sys
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from core.errors import BitsotaError

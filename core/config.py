@@ -9,8 +9,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from core.cli import OneLineParser, run_main
 from core.errors import BitsotaError

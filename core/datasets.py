@@ -14,18 +14,18 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import http.client
 import json
 import logging
 import os
 import shutil
 import struct
 import sys
-import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -183,7 +183,7 @@ def dataset_present(name: str, root: Path | None = None) -> bool:
 def _open_text(path: Path):
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
 
 
 def _unquote(text: str) -> str:
@@ -264,7 +264,8 @@ def parse_arff(path: Path) -> tuple[np.ndarray, np.ndarray]:
             raise ArffError(f"{path}: the class attribute must be the last attribute")
         label_of = _class_labeler(class_values)
         n_features = len(attributes) - 1
-        features, labels = [], []
+        features: list[np.ndarray] = []
+        labels: list[int] = []
         for chunk in _chunks(_data_lines(handle), ARFF_ROWS_PER_CHUNK):
             parts = [line.rpartition(",") for line in chunk]
             try:
@@ -380,9 +381,10 @@ def obtain_file(target: Path, expected_sha256: str | None, *, local_copies: Sequ
             shutil.copyfile(copy, target)
             return target
     for url in urls:
+        # A network error (URLError is an OSError), a cut stream or a bad URL is reported; the next URL is tried.
         try:
             download(url, target, progress=_progress_printer(target.name) if progress else None)
-        except Exception as exc:  # network errors come in many types; each is reported and the next tried
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             attempts.failed(url, f"{type(exc).__name__}: {exc}")
             continue
         if valid(target):
@@ -491,7 +493,7 @@ def fetch_mnist(root: Path | None = None, *, idx_sha256: dict | None = None, arf
     return save_dataset(root, "mnist", X01, y01, source="mnist_784 (digits 0/1)")
 
 
-FETCHERS = {"cifar10": fetch_cifar10, "mnist": fetch_mnist}
+FETCHERS: dict[str, Callable[[Path], Path]] = {"cifar10": fetch_cifar10, "mnist": fetch_mnist}
 
 
 def load_dataset(name: str, root: Path | None = None) -> Dataset:
@@ -532,7 +534,7 @@ def verify(root: Path) -> list[tuple[str, str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    data_dir_option = argparse.ArgumentParser(add_help=False)
+    data_dir_option = OneLineParser(add_help=False)
     data_dir_option.add_argument("--data-dir", default=argparse.SUPPRESS,
                                  help=f"data dir (default: ${DATA_DIR_ENV} or the cache)")
     parser = OneLineParser(prog="python -m core.datasets", description="Manage the data set cache.",

@@ -15,7 +15,8 @@ import math
 import re
 import struct
 import sys
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from core.cli import OneLineParser, read_file_argument, run_main
 from core.errors import BitsotaError
@@ -43,7 +44,8 @@ _BANK_BASE = {"s": 0, "v": VECTOR_BASE, "m": MATRIX_BASE}
 _BANK_COUNT_KEY = {"s": "scalar_count", "v": "vector_count", "m": "matrix_count"}
 _ALIAS_LIMIT = {"s": VECTOR_BASE, "v": MATRIX_BASE - VECTOR_BASE}  # indices past these name the next bank
 _NONE_TOKENS = frozenset({"none", "null", "-1"})
-_CAPACITY_ALIASES = {phase: tuple(f"{phase}{suffix}" for suffix in ("_max_ops", "_max", "_max_size", "_max_instructions")) for phase in PHASES}
+_CAPACITY_ALIASES = {phase: tuple(f"{phase}{suffix}" for suffix in ("_max_ops", "_max", "_max_size", "_max_instructions"))
+                     for phase in PHASES}
 _META_SEPARATORS = re.compile(r"[\s,]+")
 _META_KEYS = frozenset({"vector_dim", *DEFAULT_COUNTS, *(alias for aliases in _CAPACITY_ALIASES.values() for alias in aliases)})
 
@@ -295,6 +297,8 @@ def _build(line: str) -> _Built | None:
     if match is None:
         return None
     form = match.lastgroup
+    if form is None:  # every alternative is a named group, so a match always names one
+        return None
     if form == "call":
         return _build_call(match, line)
     if form == "infix":
@@ -398,10 +402,14 @@ def _parse(text: str, input_dim: int, issues: list[Issue] | None) -> tuple[Progr
         if issues is not None:
             parsed_lines.append(_ParsedLine(line_no, line, built))
     program = Program(
-        **{key: meta.get(key, default) for key, default in DEFAULT_COUNTS.items()},
+        scalar_count=meta.get("scalar_count", DEFAULT_SCALARS),
+        vector_count=meta.get("vector_count", DEFAULT_VECTORS),
+        matrix_count=meta.get("matrix_count", DEFAULT_MATRICES),
         vector_dim=max(meta["vector_dim"], input_dim) if "vector_dim" in meta else input_dim,
-        **{f"{phase}_max_ops": _capacity(meta, phase, line_counts[phase]) for phase in PHASES},
-        **instructions,
+        setup_max_ops=_capacity(meta, "setup", line_counts["setup"]),
+        predict_max_ops=_capacity(meta, "predict", line_counts["predict"]),
+        learn_max_ops=_capacity(meta, "learn", line_counts["learn"]),
+        setup=instructions["setup"], predict=instructions["predict"], learn=instructions["learn"],
     )
     return program, parsed_lines
 
@@ -460,9 +468,9 @@ def _slot_issues(parsed: _ParsedLine, program: Program) -> list[Issue]:
     ins, issues = parsed.built.instruction, []
     kinds = dict(zip(("arg1", "arg2", "dest"), OP_KINDS[Op(ins.op)]))
     for slot, addr in (("dest", ins.dest), ("arg1", ins.arg1), ("arg2", ins.arg2)):
-        if addr < 0:
-            continue
         kind, name = address_kind(addr), _address_name(addr)
+        if kind is None:  # a negative address: no register
+            continue
         count = program.bank_count(kind)
         if not program.in_bounds(addr):
             message = f"{slot} {name} is beyond {_BANK_COUNT_KEY[kind]}={count}; the instruction will be skipped"

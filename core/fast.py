@@ -21,15 +21,17 @@ from core.tasks.base import TaskData
 
 try:
     from core import _fastexec
+
+    _BUILT = True
 except ImportError:  # not built: `auto` falls back to the canonical interpreter
-    _fastexec = None
+    _BUILT = False
 
 _U64 = (1 << 64) - 1
 
 
 def available() -> bool:
     """True when the C extension is built and importable."""
-    return _fastexec is not None
+    return _BUILT
 
 
 class CompiledProgram(NamedTuple):

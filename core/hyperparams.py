@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, overload
 
 from core.tasks.registry import TASK_TYPES
 
@@ -32,6 +33,10 @@ _FALSE_WORDS = {"0", "false", "no", "n", "off"}
 
 # ---------------------------------------------------------------- lenient coercion
 
+@overload
+def as_int(value: Any, default: int, minimum: int | None = None) -> int: ...
+@overload
+def as_int(value: Any, default: int | None, minimum: int | None = None) -> int | None: ...
 def as_int(value: Any, default: int | None, minimum: int | None = None) -> int | None:
     """int(value) raised to `minimum`; `default` for None, bools, fractions and unparseable text."""
     if value is None or isinstance(value, bool):
@@ -232,7 +237,7 @@ _MINER_INT_KEYS = {
     "fec_valid_examples": ("MINER_FEC_VALID_EXAMPLES", 1),
     "fec_forget_every": ("MINER_FEC_FORGET_EVERY", 0),
 }
-_MINER_FLOAT_KEYS = {
+_MINER_FLOAT_KEYS: dict[str, str | None] = {
     "submission_cooldown_seconds": "MINER_SUBMISSION_COOLDOWN_SECONDS",
     "sota_cache_seconds": None,
     "sota_failure_backoff_seconds": None,
@@ -255,10 +260,10 @@ def _load_miner(path: Path, mtime: float | None, env: tuple) -> MinerHyperparams
     for key, (env_name, minimum) in _MINER_INT_KEYS.items():
         from_file = as_int(data.get(key), getattr(base, key), minimum)
         values[key] = as_int(env_values[env_name], from_file, minimum)
-    for key, env_name in _MINER_FLOAT_KEYS.items():
-        from_file = _nonnegative(as_float(data.get(key), None), getattr(base, key))
-        from_env = as_float(env_values.get(env_name), None) if env_name else None
-        values[key] = _nonnegative(from_env, from_file)
+    for key, float_env in _MINER_FLOAT_KEYS.items():
+        from_file_float = _nonnegative(as_float(data.get(key), None), getattr(base, key))
+        from_env = as_float(env_values.get(float_env), None) if float_env else None
+        values[key] = _nonnegative(from_env, from_file_float)
     values["validator_task_count"] = as_int(data.get("validator_task_count"), None, 1)
     return MinerHyperparams(**values)
 

@@ -13,20 +13,21 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from core import numerics as nx
 from core.program import (
     BINARY_ARITH,
+    N_OPS,
     NEEDS_ARG2_OPS,
     NO_ARG1_OPS,
-    N_OPS,
     PHASES,
     Op,
     Program,
     address_index,
-    address_kind,
+    register_kind,
 )
 from core.tasks.base import TaskData
 
@@ -34,8 +35,8 @@ log = logging.getLogger(__name__)
 
 F32 = np.float32
 RANK = {"s": 0, "v": 1, "m": 2}
-_REDUCE_VECTOR = {Op.NORM: nx.norm, Op.MEAN: nx.mean, Op.STD: nx.std}
-_UNARY = {
+_REDUCE_VECTOR: dict[Op, Callable[[Any], Any]] = {Op.NORM: nx.norm, Op.MEAN: nx.mean, Op.STD: nx.std}
+_UNARY: dict[Op, Callable[[Any], Any]] = {
     Op.ABS: np.abs,
     Op.EXP: nx.exp,
     Op.LOG: nx.log,
@@ -44,7 +45,8 @@ _UNARY = {
     Op.TAN: nx.tan,
     Op.HEAVISIDE: nx.heaviside,
 }
-_BINARY = {Op.ADD: np.add, Op.SUB: np.subtract, Op.MUL: np.multiply, Op.DIV: nx.div}
+_BINARY: dict[Op, Callable[[Any, Any], Any]] = {Op.ADD: np.add, Op.SUB: np.subtract, Op.MUL: np.multiply,
+                                                Op.DIV: nx.div}
 
 Step = Callable[[], None]
 
@@ -58,7 +60,7 @@ class Memory:
     matrices: np.ndarray  # (M, n, n)
 
     @staticmethod
-    def zeros(program: Program) -> "Memory":
+    def zeros(program: Program) -> Memory:
         n = program.vector_dim
         # A negative count (possible from DSL meta) holds no register, like a zero count.
         return Memory(
@@ -69,7 +71,7 @@ class Memory:
 
     def register(self, addr: int) -> np.ndarray:
         """A writable view of one register: shape (), (n,) or (n, n)."""
-        bank = {"s": self.scalars, "v": self.vectors, "m": self.matrices}[address_kind(addr)]
+        bank = {"s": self.scalars, "v": self.vectors, "m": self.matrices}[register_kind(addr)]
         return bank[address_index(addr), ...]
 
 
@@ -79,7 +81,9 @@ def _assign(dest: np.ndarray, value) -> None:
 
 
 def _rank(addr: int) -> int:
-    return RANK[address_kind(addr)]
+    """The rank of the register at `addr`; -1 for no register (the skip rules drop every instruction that
+    would use one, so -1 is never compared where it matters)."""
+    return RANK[register_kind(addr)] if addr >= 0 else -1
 
 
 def is_skipped(ins, program: Program) -> bool:
@@ -106,8 +110,7 @@ def _kind_rule_holds(ins, program: Program) -> bool:
     """Rule 8: the opcode's operand kinds and the assignment of its result's rank to the dest (§4.3)."""
     op = Op(ins.op)
     d = _rank(ins.dest)
-    a = _rank(ins.arg1) if ins.arg1 >= 0 else None
-    b = _rank(ins.arg2) if ins.arg2 >= 0 else None
+    a, b = _rank(ins.arg1), _rank(ins.arg2)
     if op in (Op.CONST, Op.GAUSSIAN, Op.UNIFORM):
         return True
     if op == Op.CONST_VEC:
@@ -129,12 +132,19 @@ def _kind_rule_holds(ins, program: Program) -> bool:
     raise AssertionError(f"unhandled opcode {op!r}")
 
 
+_NO_OPERAND = np.zeros((), dtype=F32)
+
+
+def _operand(mem: Memory, addr: int) -> np.ndarray:
+    """The register an operand reads; a dummy for no register, which no executed instruction reads."""
+    return mem.register(addr) if addr >= 0 else _NO_OPERAND
+
+
 def _compile_instruction(ins, mem: Memory, rng: np.random.Generator) -> Step:
     """A closure that executes one non-skipped instruction on its register views."""
     op = Op(ins.op)
     dest = mem.register(ins.dest)
-    a = mem.register(ins.arg1) if ins.arg1 >= 0 else None
-    b = mem.register(ins.arg2) if ins.arg2 >= 0 else None
+    a, b = _operand(mem, ins.arg1), _operand(mem, ins.arg2)
 
     if op == Op.CONST:
         value = F32(ins.c1)
@@ -144,11 +154,11 @@ def _compile_instruction(ins, mem: Memory, rng: np.random.Generator) -> Step:
     if op in (Op.GAUSSIAN, Op.UNIFORM):
         return _compile_random(op, ins, dest, rng)
     if op in BINARY_ARITH:
-        fn = _BINARY[op]
-        return lambda: _assign(dest, fn(a, b))
+        binary = _BINARY[op]
+        return lambda: _assign(dest, binary(a, b))
     if op in _UNARY:
-        fn = _UNARY[op]
-        return lambda: _assign(dest, fn(a))
+        unary = _UNARY[op]
+        return lambda: _assign(dest, unary(a))
     if op == Op.DOT:
         return lambda: _assign(dest, nx.dot(a, b))
     if op == Op.MATMUL:
@@ -156,8 +166,8 @@ def _compile_instruction(ins, mem: Memory, rng: np.random.Generator) -> Step:
     if op == Op.OUTER:
         return lambda: _assign(dest, np.multiply.outer(a, b))
     if op in _REDUCE_VECTOR:
-        fn = _REDUCE_VECTOR[op]
-        return lambda: _assign(dest, fn(a))
+        reduce = _REDUCE_VECTOR[op]
+        return lambda: _assign(dest, reduce(a))
     if op == Op.COPY:
         return _compile_copy(a, dest)
     raise AssertionError(f"unhandled opcode {op!r}")

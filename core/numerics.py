@@ -87,11 +87,11 @@ def frobenius(m: np.ndarray) -> np.float32:
     return np.sqrt(pw(flat * flat))
 
 
-def mean(x: np.ndarray) -> np.float32:
+def mean(x: np.ndarray) -> np.ndarray:
     return pw(x) / F32(x.shape[-1])
 
 
-def std(x: np.ndarray) -> np.float32:
+def std(x: np.ndarray) -> np.ndarray:
     """Population standard deviation, numpy's two-pass order."""
     n = F32(x.shape[-1])
     d = x - pw(x) / n
@@ -108,7 +108,7 @@ def heaviside(x):
     return (np.asarray(x) > _ZERO).astype(F32)
 
 
-def _libm(fn, x) -> np.ndarray:
+def _libm(fn, x) -> np.ndarray | np.float32:
     """Apply a binary64 C-library function to every binary32 element, rounding each result once."""
     x = np.asarray(x, dtype=F32)
     if x.ndim == 0:

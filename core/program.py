@@ -95,6 +95,14 @@ def address_kind(addr: int) -> str | None:
     return _M
 
 
+def register_kind(addr: int) -> str:
+    """Bank of a register address; ValueError for a negative address (no register)."""
+    kind = address_kind(addr)
+    if kind is None:
+        raise ValueError(f"no register at address {addr}")
+    return kind
+
+
 def address_index(addr: int) -> int:
     """Index of a flat address inside its bank."""
     kind = address_kind(addr)
@@ -129,7 +137,7 @@ class Instruction(NamedTuple):
     c2: float = 0.0
 
     @staticmethod
-    def make(op: int, arg1: int = NONE, arg2: int = NONE, dest: int = NONE, c1: float = 0.0, c2: float = 0.0) -> "Instruction":
+    def make(op: int, arg1: int = NONE, arg2: int = NONE, dest: int = NONE, c1: float = 0.0, c2: float = 0.0) -> Instruction:
         """Build an instruction with constants rounded to float32."""
         return Instruction(int(op), int(arg1), int(arg2), int(dest), float(np.float32(c1)), float(np.float32(c2)))
 
@@ -155,7 +163,7 @@ class Program:
     def capacity(self, name: str) -> int:
         return getattr(self, f"{name}_max_ops")
 
-    def copy(self) -> "Program":
+    def copy(self) -> Program:
         return copy.deepcopy(self)
 
     def instruction_count(self) -> int:

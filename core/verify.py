@@ -14,8 +14,9 @@ import logging
 import math
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from core.cli import OneLineParser, read_file_argument, run_main
 from core.datasets import DatasetUnavailable
@@ -145,30 +146,41 @@ def check_work(program, entries, epochs: int) -> None:
 # ---------------------------------------------------------------- the suite
 
 def _uses_synthetic(entries) -> bool:
-    pools = {getattr(entry.spec, "pool_name", None) for entry in entries} - {None}
+    pools = {name for entry in entries if (name := getattr(entry.spec, "pool_name", None)) is not None}
     return any(STORE.raw_pool(name).synthetic for name in pools)
 
 
-def _run_suite(result: Verification, dsl: str, settings: ValidatorHyperparams, evaluator: str | None,
-               with_issues: bool) -> None:
+@dataclass(frozen=True)
+class _Suite:
+    """What the suite of one verification is drawn from (all known once the submission was read)."""
+
+    task_type: str
+    input_dim: int
+    task_count: int
+    task_seed: int
+    scalar_large_suite: str
+
+
+def _run_suite(result: Verification, dsl: str, suite: _Suite, settings: ValidatorHyperparams,
+               evaluator: str | None, with_issues: bool) -> None:
     from core.dsl import check_dsl, from_dsl
     from core.evaluate import evaluate_tasks, selected_evaluator
 
     try:
-        program = from_dsl(dsl, result.input_dim)
+        program = from_dsl(dsl, suite.input_dim)
     except ValueError as exc:  # the lenient parser reports through issues; a DslError here fails the submission
         raise Rejected(f"the DSL could not be parsed: {exc}") from None
     if with_issues or log.isEnabledFor(logging.DEBUG):
-        result.issues = [issue._asdict() for issue in check_dsl(dsl, result.input_dim)]
+        result.issues = [issue._asdict() for issue in check_dsl(dsl, suite.input_dim)]
         log.debug("DSL issues: %s", result.issues)
     check_memory(program)
     try:
-        entries = verification_suite(result.task_type, result.input_dim, result.task_count, result.task_seed,
-                                     overrides=settings.task_overrides(result.task_type),
-                                     scalar_large_suite=result.scalar_large_suite)
+        entries = verification_suite(suite.task_type, suite.input_dim, suite.task_count, suite.task_seed,
+                                     overrides=settings.task_overrides(suite.task_type),
+                                     scalar_large_suite=suite.scalar_large_suite)
     except ValueError as exc:
         raise Rejected(f"the suite cannot be drawn: {exc}") from None
-    result.suite_seed = suite_seed(result.task_seed, result.input_dim)
+    result.suite_seed = suite_seed(suite.task_seed, suite.input_dim)
     result.task_ids = [entry.spec.task_id for entry in entries]
     result.eval_seeds = [entry.eval_seed for entry in entries]
     check_work(program, entries, settings.epochs)
@@ -187,15 +199,17 @@ def verify_detailed(algorithm_result: Any, sota_threshold: float | None = None, 
     DatasetUnavailable propagates (the caller decides how to show it)."""
     settings = validator_hyperparams()
     threshold = 0.0 if sota_threshold is None else float(sota_threshold)
-    result = Verification(threshold=threshold, task_count=task_count or settings.task_count,
-                          task_seed=settings.task_seed if task_seed is None else task_seed,
-                          scalar_large_suite=scalar_large_suite or settings.scalar_linear_large_suite)
+    count = task_count or settings.task_count
+    seed = settings.task_seed if task_seed is None else task_seed
+    large = scalar_large_suite or settings.scalar_linear_large_suite
+    result = Verification(threshold=threshold, task_count=count, task_seed=seed, scalar_large_suite=large)
     try:
         submitted = _as_object(algorithm_result)
         dsl = _dsl_text(submitted)
         result.task_type = _task_type(submitted, settings)
         result.input_dim = _input_dim(submitted, settings)
-        _run_suite(result, dsl, settings, evaluator, with_issues)
+        suite = _Suite(result.task_type, result.input_dim, count, seed, large)
+        _run_suite(result, dsl, suite, settings, evaluator, with_issues)
     except Rejected as exc:
         result.reason = str(exc)
         result.score = NEG_INF

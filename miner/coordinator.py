@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import queue
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from core.engines.migration import MigrationRequest, coordinator_rng, exchange_migrants
 from miner.events import error_event, log_event

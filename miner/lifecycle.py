@@ -7,6 +7,9 @@ inside a handler could deadlock against the interrupted main thread.
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 from miner import detach
 from sidecar.parentwatch import ParentWatch
@@ -42,7 +45,7 @@ class StopControl:
 
     def __init__(self, stop: StopRequest, parent_pid: int | None = None) -> None:
         self.stop = stop
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
         self._watch = None
         if parent_pid is not None:
             self._watch = ParentWatch(parent_pid, lambda: stop.request(f"parent process {parent_pid} is gone"),

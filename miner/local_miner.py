@@ -8,7 +8,7 @@ stdout and, optionally, written to JSON-lines and CSV files. It never contacts a
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.cli import run_main
 from miner.events import EventIds

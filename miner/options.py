@@ -13,7 +13,8 @@ import logging
 import math
 import os
 import secrets
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from core import cli
 from core.cli import http_url
@@ -229,10 +230,10 @@ def validate(args: argparse.Namespace) -> None:
         value = getattr(args, dest, None)
         if value is not None:
             _check_range(dest, value, low, high)
-    for dest, low in FLOAT_MINIMUMS.items():
+    for dest, minimum in FLOAT_MINIMUMS.items():
         value = getattr(args, dest, None)
-        if value is not None and not value >= low:
-            raise UsageError(f"{flag_name(dest)} must be at least {low}, got {value}")
+        if value is not None and not value >= minimum:
+            raise UsageError(f"{flag_name(dest)} must be at least {minimum}, got {value}")
     for dest in ("sota_threshold", "mutation_prob"):
         if not math.isfinite(getattr(args, dest)):
             raise UsageError(f"{flag_name(dest)} must be a finite number")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from core.dsl_text import normalize_dsl
 from core.errors import BitsotaError
@@ -24,7 +25,7 @@ class Compute(Protocol):
 
 def mock_score(dsl: str, problem: str, skew: float = 0.0) -> float:
     """(0.1 + 0.8·u)·(1 + skew), u from SHA-256 of `mock-score|<problem>|<normalised dsl>`."""
-    digest = hashlib.sha256(f"mock-score|{problem}|{normalize_dsl(dsl)}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"mock-score|{problem}|{normalize_dsl(dsl)}".encode()).digest()
     u = int.from_bytes(digest[:8], "big") / 2**64
     return (0.1 + 0.8 * u) * (1 + skew)
 
@@ -68,7 +69,7 @@ class RealCompute:
     def evolve(self, parents: Sequence[dict], input_dim: int, problem: str, generations: int,
                counter: int) -> tuple[str, float | None]:
         from core.dsl import from_dsl, to_dsl
-        from core.engines import EngineParams, make_engine
+        from core.engines import ArchiveEngine, EngineParams
         from core.engines.fitness import miner_fitness
         from core.hyperparams import miner_hyperparams
 
@@ -90,7 +91,7 @@ class RealCompute:
             vector_count=shape.vector_count, matrix_count=shape.matrix_count, vector_dim=shape.vector_dim,
             setup_max_ops=shape.setup_max_ops, predict_max_ops=shape.predict_max_ops,
             learn_max_ops=shape.learn_max_ops)
-        engine = make_engine("archive", params, fitness_fn, seed=self.seed + counter)
+        engine = ArchiveEngine(params, fitness_fn, seed=self.seed + counter)
         best, fitness = engine.evolve(max(1, generations), seeds)
         best = best if best is not None else seeds[0]
         return to_dsl(best), fitness if fitness is not None and math.isfinite(fitness) else None

@@ -8,10 +8,11 @@ The two coordinators differ only in what they request and how they submit.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 import httpx
 
@@ -56,7 +57,7 @@ class Counters:
 
 def _deadline(timeout_at: str | None, now: float) -> float:
     try:
-        return datetime.strptime(str(timeout_at), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        return datetime.strptime(str(timeout_at), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
     except ValueError:
         return now + DEFAULT_JOB_TIMEOUT_S
 
@@ -85,7 +86,7 @@ class _PoolCoordinator:
         if not self.registered:
             self._register(now)
         if self.active is not None:
-            self._collect(now)
+            self._collect(self.active, now)
         if self.active is not None and now >= self.active.deadline:
             self.log(f"[pool] Job timed out {self.active.label}")
             self._release_active()
@@ -110,18 +111,17 @@ class _PoolCoordinator:
         else:
             self._refused("[pool] register failed", reply)
 
-    def _collect(self, now: float) -> None:
+    def _collect(self, job: ActiveJob, now: float) -> None:
         try:
             page = self.sidecar.job_results(self.results.position, 50, run_id=self.run_id)
         except Exception as exc:  # the sidecar may be restarting; try again next tick
             self._error(f"[pool] reading job results failed: {exc}")
             return
         for event in self.results.take(page):
-            if self.active is not None and event.get("job_id") == self.active.job_id:
-                self._finish(event)
+            if self.active is job and event.get("job_id") == job.job_id:
+                self._finish(job, event)
 
-    def _finish(self, event: dict) -> None:
-        job = self.active
+    def _finish(self, job: ActiveJob, event: dict) -> None:
         if event.get("status") != "completed":
             reason = " ".join(str(event.get("error") or "no reason given by the worker").split())[:300]
             self.log(f"[pool] Job failed kind={job.kind} status={event.get('status')} error={reason}")
@@ -240,7 +240,7 @@ class PoolTaskCoordinator(_PoolCoordinator):
         first = EVALUATE if self.evolve_streak >= EVALUATE_AFTER_EVOLVES else EVOLVE
         for kind in (first, EVOLVE if first == EVALUATE else EVALUATE):
             failure = f"[pool] request_task failed task_type={kind}"
-            reply = self._call(failure, lambda: self.pool.request_task(kind))
+            reply = self._call(failure, functools.partial(self.pool.request_task, kind))
             if reply is None or self._blocked_by_active_task(reply, now):
                 return
             batch = reply.body if reply.ok and isinstance(reply.body, dict) else None
@@ -267,20 +267,20 @@ class PoolLeaseCoordinator(_PoolCoordinator):
 
     task_type: str | None = None  # the problem to lease; None lets the pool choose its first
 
-    def _collect(self, now: float) -> None:
-        if self.active.submission is None:
-            super()._collect(now)
-        elif now >= self.active.retry_at:
-            self._submit_lease(now)
+    def _collect(self, job: ActiveJob, now: float) -> None:
+        if job.submission is None:
+            super()._collect(job, now)
+        elif now >= job.retry_at:
+            self._submit_lease(job, job.submission, now)
 
     def _submit_result(self, job: ActiveJob, result: dict) -> None:
-        job.submission = {"evaluations": list(result.get("evaluations") or []),
-                          "evolutions": list(result.get("evolutions") or []),
-                          "iterations": int(result.get("iterations") or 0)}
-        self._submit_lease(self.clock())
+        body = {"evaluations": list(result.get("evaluations") or []),
+                "evolutions": list(result.get("evolutions") or []),
+                "iterations": int(result.get("iterations") or 0)}
+        job.submission = body
+        self._submit_lease(job, body, self.clock())
 
-    def _submit_lease(self, now: float) -> None:
-        job, body = self.active, self.active.submission
+    def _submit_lease(self, job: ActiveJob, body: dict, now: float) -> None:
         reply = self._submit(lambda: self.pool.submit_lease(job.batch_id, body))
         if reply is None or reply.status == 429 or reply.status >= 500:
             reason = self._network_error if reply is None else f"HTTP {reply.status} ({reply.detail})"

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
 import httpx
 from bittensor_wallet import Keypair

@@ -19,8 +19,8 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from core.cli import OneLineParser, http_url, run_main
 from miner.pool_compute import Compute, MockCompute, RealCompute
@@ -39,7 +39,7 @@ def _seconds_until(timeout_at: str | None, now: float) -> float | None:
     if not timeout_at:
         return None
     try:
-        return datetime.strptime(timeout_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp() - now
+        return datetime.strptime(timeout_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp() - now
     except ValueError:
         return None
 

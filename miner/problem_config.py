@@ -7,8 +7,9 @@ a null never overrides a lower layer; keys are normalised (dashes, aliases, `pha
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import Any, Mapping, MutableMapping
+from typing import Any
 
 from core.config import load_problem_config
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from miner.events import json_number
 
 
-def population_stats(scores: Sequence[float]) -> dict[str, float | None]:
-    """pop_best (max), pop_median, pop_q1, pop_q3 (linear percentiles) over the finite scores; null if none."""
+def population_stats(scores: Sequence[float | None]) -> dict[str, float | None]:
+    """pop_best (max), pop_median, pop_q1, pop_q3 (linear percentiles) over the finite scores (None: not
+    evaluated yet); null if none."""
     values = np.asarray([s for s in scores if s is not None], dtype=np.float64)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
@@ -30,7 +31,7 @@ class ProgressMeter:
         self._last_iteration = 0
         self._last_evaluations = 0
 
-    def event(self, iteration: int, engine_best: float, scores: Sequence[float], evaluations: int,
+    def event(self, iteration: int, engine_best: float, scores: Sequence[float | None], evaluations: int,
               fec_stats: dict | None) -> dict:
         now = self._clock()
         elapsed = now - self._last_time

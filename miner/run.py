@@ -10,7 +10,7 @@ import argparse
 import os
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from core import __version__
 from core.datasets import DatasetUnavailable, ensure_dataset

@@ -19,7 +19,8 @@ import sys
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from miner.events import EventIds, is_critical, is_run_end
 

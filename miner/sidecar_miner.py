@@ -15,7 +15,7 @@ if __name__ == "__main__":
 
 import sys
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.cli import run_main
 from miner.options import OneLineParser, UsageError, add_sidecar_arguments, miner_parser, prepare_run

@@ -6,13 +6,22 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Protocol, TextIO
 
 from miner.options import UsageError
 from sidecar.events import log_line
 
 Sink = Callable[[dict], None]
+
+
+class FileSink(Protocol):
+    """A sink writing to files, closed when the run ends."""
+
+    def __call__(self, event: dict) -> None: ...
+
+    def close(self) -> None: ...
 
 PROGRESS_COLUMNS = ("iteration", "engine_best", "pop_best", "pop_median", "pop_q1", "pop_q3", "rate", "evaluations")
 CANDIDATE_COLUMNS = ("worker_id", "iteration", "eval_score", "validator_score", "task_type", "input_dim",
@@ -20,10 +29,10 @@ CANDIDATE_COLUMNS = ("worker_id", "iteration", "eval_score", "validator_score", 
 
 
 def file_sinks(*, events_out: str | None = None, candidates_out: str | None = None, csv_dir: str | None = None,
-               run_tag: str | None = None) -> list:
+               run_tag: str | None = None) -> list[FileSink]:
     """The sinks of --events-out, --candidates-out and --csv-dir; one that cannot be created raises UsageError."""
     try:
-        files = []
+        files: list[FileSink] = []
         if events_out:
             files.append(JsonLinesSink(events_out))
         if candidates_out:
@@ -35,7 +44,8 @@ def file_sinks(*, events_out: str | None = None, candidates_out: str | None = No
         raise UsageError(f"error: cannot write {exc.filename}: {exc.strerror or exc}") from None
 
 
-def fan_out(*sinks: Sink) -> Sink:
+def fan_out(*sinks: Callable[[dict], object]) -> Sink:
+    """One sink that hands every event to each of `sinks` in turn (what they return is ignored)."""
     def publish(event: dict) -> None:
         for sink in sinks:
             sink(event)
@@ -96,11 +106,11 @@ class CsvSink:
         if name not in self._writers:
             path = self.directory / name
             new_file = not path.exists() or path.stat().st_size == 0
-            handle = path.open("a", encoding="utf-8", newline="")
-            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+            opened = path.open("a", encoding="utf-8", newline="")
+            new_writer = csv.DictWriter(opened, fieldnames=columns, extrasaction="ignore")
             if new_file:
-                writer.writeheader()
-            self._writers[name] = (handle, writer)
+                new_writer.writeheader()
+            self._writers[name] = (opened, new_writer)
         handle, writer = self._writers[name]
         writer.writerow({column: event.get(column) for column in columns})
         handle.flush()

@@ -4,7 +4,7 @@ validator suite, and when a verified program becomes a candidate."""
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from core.dsl import check_dsl, from_dsl, program_hash, to_dsl
 from core.program import Program

@@ -173,10 +173,9 @@ class MiningWorker:
             self.host.emit(self._population_event(iteration))
         self.timings.add("report", started)
         started = time.perf_counter()
-        engine = self.engine
-        if self.gate.due(iteration, engine.best_program, engine.best_fitness):
-            for event in self.gate.validate(iteration, engine.best_program, engine.best_fitness,
-                                            self.host.threshold()):
+        engine, best = self.engine, self.engine.best_program
+        if best is not None and self.gate.due(iteration, best, engine.best_fitness):
+            for event in self.gate.validate(iteration, best, engine.best_fitness, self.host.threshold()):
                 self.host.emit(event)
         self.timings.add("validate", started)
         if args.migration_iters and self.host.has_peers and iteration % args.migration_iters == 0:

@@ -81,4 +81,4 @@ def worker_process_main(args: argparse.Namespace, worker_id: int, outbox, inbox,
         outbox.put(error_event(traceback=traceback.format_exc(), worker_id=worker_id))
         outbox.close()
         outbox.join_thread()
-        raise SystemExit(1)
+        raise SystemExit(1) from None

@@ -67,7 +67,7 @@ async def require_free(state: PoolState, connection: AsyncConnection, hotkey: st
 
 async def pending_count(connection: AsyncConnection, problem: str) -> int:
     return await connection.scalar(select(func.count()).select_from(algorithms).where(
-        and_(algorithms.c.task_type == problem, algorithms.c.status == PENDING)))
+        and_(algorithms.c.task_type == problem, algorithms.c.status == PENDING))) or 0
 
 
 async def under_back_pressure(state: PoolState, connection: AsyncConnection, problem: str) -> bool:

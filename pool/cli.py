@@ -8,7 +8,7 @@ import asyncio
 import logging
 import socket
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.cli import OneLineParser
 from core.listen import BindError, bind_sockets, service_url

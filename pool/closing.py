@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pool import events
 from pool.models import algorithms, balances, evaluations, miners, reputation_ledger, window_rewards, windows
-from pool.rewards import MinerWindow, window_rewards as compute_rewards
+from pool.rewards import MinerWindow
+from pool.rewards import window_rewards as compute_rewards
 from pool.state import PoolState
 
 CLOSED = "closed"
@@ -33,9 +34,9 @@ async def close_due_windows(state: PoolState) -> list[int]:
 
 
 async def _window_miners(connection: AsyncConnection, window: int) -> list[MinerWindow]:
-    reputations = dict((await connection.execute(
+    reputations: dict[str, float] = {hotkey: total for hotkey, total in (await connection.execute(
         select(reputation_ledger.c.miner_hotkey, func.sum(reputation_ledger.c.delta))
-        .where(reputation_ledger.c.window_number == window).group_by(reputation_ledger.c.miner_hotkey))).all())
+        .where(reputation_ledger.c.window_number == window).group_by(reputation_ledger.c.miner_hotkey))).all()}
     activity: dict[str, int] = {}
     for hotkey, count in await connection.execute(
             select(evaluations.c.miner_hotkey, func.count()).where(evaluations.c.window_number == window)

@@ -40,7 +40,7 @@ def decide(reports: dict[str, float | None], eval_target: int, rules: Rules) -> 
     failures = {hotkey for hotkey, score in reports.items() if is_failure(score)}
     if len(failures) >= rules.k:
         return Decision(INVALID, eval_target, None, _verdicts(reports, failures))
-    finite = {hotkey: score for hotkey, score in reports.items() if hotkey not in failures}
+    finite = {hotkey: score for hotkey, score in reports.items() if score is not None and hotkey not in failures}
     center = median(finite.values())
     tol = rules.tolerance(center)
     agreeing = {hotkey for hotkey, score in finite.items() if abs(score - center) <= tol}
@@ -54,7 +54,8 @@ def decide(reports: dict[str, float | None], eval_target: int, rules: Rules) -> 
 def late_verdict(status: str, consensus_score: float | None, score: float | None, rules: Rules) -> str:
     """The verdict for an evaluation that arrives after the algorithm was decided."""
     if status == SCORED:
-        agrees = not is_failure(score) and abs(score - consensus_score) <= rules.tolerance(consensus_score)
+        agrees = (score is not None and consensus_score is not None and not is_failure(score)
+                  and abs(score - consensus_score) <= rules.tolerance(consensus_score))
         return AGREE if agrees else DISAGREE
     if status == INVALID:
         return AGREE if is_failure(score) else DISAGREE

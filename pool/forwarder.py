@@ -6,6 +6,7 @@ import asyncio
 import logging
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from bittensor_wallet import Keypair
@@ -97,7 +98,7 @@ class Forwarder:
         now = self.state.now()
         self.state.relay.last_attempt_ts, self.state.relay.last_outcome = now, outcome
         self.state.relay.last_detail = detail
-        values = {"relay_status": outcome}
+        values: dict[str, Any] = {"relay_status": outcome}
         if outcome == FORWARDED:
             values["submitted_to_relay_ts"] = now
         async with self.state.write() as connection:

@@ -27,7 +27,9 @@ async def insert_algorithm(connection: AsyncConnection, *, problem: str, input_d
         origin=origin, author_hotkey=author, source_assignment_id=assignment_id, status=PENDING,
         eval_target=eval_target, created_ts=now, created_window=window,
     ))
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT returns its primary key"
+    return int(key[0])
 
 
 async def seed_genesis(connection: AsyncConnection, problems, input_dim: int, eval_target: int, now: float,

@@ -22,7 +22,7 @@ async def leaderboard(connection: AsyncConnection, window: int, limit: int, scop
     """Top miners by reputation (lifetime, or this window's) desc, then hotkey; banned and inactive left out."""
     window_rep = await window_reputations(connection, window)
     active = or_(miners.c.evaluations_submitted > 0, miners.c.evolutions_submitted > 0)
-    rows = (await connection.execute(select(miners).where(and_(~miners.c.is_banned, active)))).all()
+    rows = list((await connection.execute(select(miners).where(and_(~miners.c.is_banned, active)))).all())
     if scope == "window":
         rows = [row for row in rows if row.miner_hotkey in window_rep]
     key = (lambda r: window_rep.get(r.miner_hotkey, 0.0)) if scope == "window" else (lambda r: r.reputation)

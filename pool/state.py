@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
 
 from fastapi import Request
 from sqlalchemy import text

@@ -10,12 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.dsl import from_dsl
 from pool import events, reputation
-from pool.allocation import (ACTIVE, COMPLETED, EVALUATE, EVALUATE_ROLE, EVOLVE, FAILED, LEASE, RELEASED,
-                             SEED_ROLE, close)
+from pool.allocation import (
+    ACTIVE,
+    COMPLETED,
+    EVALUATE,
+    EVALUATE_ROLE,
+    EVOLVE,
+    FAILED,
+    LEASE,
+    RELEASED,
+    SEED_ROLE,
+    close,
+)
 from pool.consensus import PENDING, SCORED, Rules, decide, is_failure, late_verdict
 from pool.errors import ASSIGNMENT_NOT_FOUND, LEASE_NOT_FOUND, NOT_EVALUATE, NOT_EVOLVE, PoolError
 from pool.models import algorithm_parents, algorithms, assignment_items, assignments, evaluations, miners
-from pool.population import find_by_hash, current_sota, insert_algorithm, refresh_sota
+from pool.population import current_sota, find_by_hash, insert_algorithm, refresh_sota
 from pool.state import PoolState
 
 MAX_DSL_CHARS = 65_536
@@ -174,7 +184,7 @@ async def release(connection: AsyncConnection, hotkey: str, batch_id: str | None
 async def run_consensus(state: PoolState, connection: AsyncConnection, algorithm_id: int, evaluator: str,
                         score: float | None, now: float) -> bool:
     """§3.7 after one insert; True when this evaluation decided the algorithm."""
-    algorithm = (await connection.execute(select(algorithms).where(algorithms.c.id == algorithm_id))).first()
+    algorithm = (await connection.execute(select(algorithms).where(algorithms.c.id == algorithm_id))).one()
     window = state.window(now)
     if algorithm.status != PENDING:
         verdict = late_verdict(algorithm.status, algorithm.consensus_score, score, rules(state))
@@ -192,8 +202,8 @@ async def run_consensus(state: PoolState, connection: AsyncConnection, algorithm
     previous_sota = await current_sota(connection, algorithm.task_type)
     await connection.execute(update(algorithms).where(algorithms.c.id == algorithm_id).values(
         status=decision.status, consensus_score=decision.consensus_score, verified_ts=now))
-    await _record_verdicts(state, connection, algorithm_id, decision.verdicts, window, now)
-    if decision.status == SCORED:
+    await _record_verdicts(state, connection, algorithm_id, decision.verdicts or {}, window, now)
+    if decision.status == SCORED and decision.consensus_score is not None:
         await _evolution_credit(state, connection, algorithm, decision.consensus_score, previous_sota, window, now)
         await refresh_sota(connection, algorithm.task_type, now, window)
         message = f"consensus algorithm={algorithm_id} score={decision.consensus_score:.6f} k={len(reports)}"

@@ -6,7 +6,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pool import __version__, queries
-from pool.allocation import ACTIVE, COMPLETED, EXPIRED, EVALUATE, EVOLVE, LEASE
+from pool.allocation import ACTIVE, COMPLETED, EVALUATE, EVOLVE, EXPIRED, LEASE
 from pool.consensus import INVALID, NO_CONSENSUS, PENDING, SCORED
 from pool.forwarder import RETRY
 from pool.models import algorithms, assignments, evaluations, events, miners, relay_submissions, sota_history

@@ -29,14 +29,14 @@ class Snapshot:
 
     @property
     def healthy(self) -> bool:
-        return self.reachable and self.health.get("status") == "healthy"
+        return self.health is not None and self.health.get("status") == "healthy"
 
 
 def request_timeout(interval_s: float) -> float:
     return min(MAX_TIMEOUT_S, 0.75 * interval_s)
 
 
-def _short(exc: Exception) -> str:
+def _short(exc: BaseException) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     if isinstance(exc, httpx.ConnectError):
@@ -57,11 +57,12 @@ async def fetch_snapshot(http: httpx.AsyncClient, url: str, task_type: str, top:
     """Never raises: every failure lands in `errors`."""
     snapshot = Snapshot(url, task_type, time.time() if now is None else now)
     headers = {"X-Monitor-Token": token} if token else {}
-    health, summary = await asyncio.gather(
+    answers = await asyncio.gather(
         _get_json(http, "/health"),
         _get_json(http, "/api/v1/monitor/summary", params={"task_type": task_type, "limit": top}, headers=headers),
         return_exceptions=True)
-    if isinstance(health, Exception):
+    health, summary = answers[0], answers[1]
+    if isinstance(health, BaseException):
         snapshot.errors["health"] = _short(health)
     elif health[0] >= 500 or not isinstance(health[1], dict):
         snapshot.errors["health"] = f"HTTP {health[0]}"
@@ -69,7 +70,7 @@ async def fetch_snapshot(http: httpx.AsyncClient, url: str, task_type: str, top:
         snapshot.health = health[1]
     if not snapshot.reachable:
         return snapshot
-    if isinstance(summary, Exception):
+    if isinstance(summary, BaseException):
         snapshot.errors["summary"] = _short(summary)
     elif summary[0] == 200 and isinstance(summary[1], dict):
         snapshot.summary = summary[1]
@@ -82,15 +83,16 @@ async def fetch_snapshot(http: httpx.AsyncClient, url: str, task_type: str, top:
 
 
 async def _fallbacks(http: httpx.AsyncClient, snapshot: Snapshot, task_type: str, top: int) -> None:
-    sota, board = await asyncio.gather(
+    answers = await asyncio.gather(
         _get_json(http, "/api/v1/results/sota", params={"task_type": task_type}),
         _get_json(http, "/api/v1/miners/leaderboard", params={"limit": top}), return_exceptions=True)
-    if not isinstance(sota, Exception) and sota[0] == 200 and isinstance(sota[1], dict):
+    sota, board = answers[0], answers[1]
+    if not isinstance(sota, BaseException) and sota[0] == 200 and isinstance(sota[1], dict):
         snapshot.sota = sota[1]
     else:
-        snapshot.errors["sota"] = _short(sota) if isinstance(sota, Exception) else f"HTTP {sota[0]}"
-    if not isinstance(board, Exception) and board[0] == 200 and isinstance(board[1], dict):
+        snapshot.errors["sota"] = _short(sota) if isinstance(sota, BaseException) else f"HTTP {sota[0]}"
+    if not isinstance(board, BaseException) and board[0] == 200 and isinstance(board[1], dict):
         miners = board[1].get("miners")
         snapshot.leaderboard = miners if isinstance(miners, list) else None
     else:
-        snapshot.errors["leaderboard"] = _short(board) if isinstance(board, Exception) else f"HTTP {board[0]}"
+        snapshot.errors["leaderboard"] = _short(board) if isinstance(board, BaseException) else f"HTTP {board[0]}"

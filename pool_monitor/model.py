@@ -80,7 +80,7 @@ def iso_age(iso_time: Any, now: float) -> str:
     except ValueError:
         return DASH
     if then.tzinfo is None:
-        then = then.replace(tzinfo=dt.timezone.utc)
+        then = then.replace(tzinfo=dt.UTC)
     seconds = max(0, int(now - then.timestamp()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:

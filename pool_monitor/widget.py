@@ -21,7 +21,15 @@ from textual.widgets import DataTable, Digits, Static
 
 from pool_monitor.client import Snapshot, fetch_snapshot, request_timeout
 from pool_monitor.model import (
-    dig, events, fmt, iso_age, leaderboard_rows, mmss, short_hotkey, sota_fields, sparkline,
+    dig,
+    events,
+    fmt,
+    iso_age,
+    leaderboard_rows,
+    mmss,
+    short_hotkey,
+    sota_fields,
+    sparkline,
 )
 
 MIN_DELAY_S = 0.1
@@ -66,7 +74,7 @@ TITLES = {"health": "POOL HEALTH", "miners": "MINERS ONLINE", "throughput": "THR
 
 
 def _clock(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%H:%M:%S")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%H:%M:%S")
 
 
 class PoolMonitor(Widget):
@@ -106,7 +114,7 @@ class PoolMonitor(Widget):
                 yield Digits("-", id="sota-score")
                 yield Static("—", id="sota-info")
         with Container(id="lower"):
-            table = DataTable(id="leaderboard", cursor_type="none", show_cursor=False)
+            table: DataTable = DataTable(id="leaderboard", cursor_type="none", show_cursor=False)
             table.border_title = "LEADERBOARD"
             yield table
             ticker = Static("", id="events")
@@ -309,7 +317,7 @@ class PoolMonitor(Widget):
             wanted[key] = (fmt(dig(row, "rank", kind=int)), short_hotkey(row.get("hotkey")),
                            fmt(dig(row, "reputation"), ".1f"), fmt(dig(row, "window_reputation"), ".1f"),
                            f"{fmt(dig(row, 'evaluations', kind=int))}/{fmt(dig(row, 'evolutions', kind=int))}")
-        for key in [k.value for k in list(table.rows)]:
+        for key in [k.value for k in list(table.rows) if k.value is not None]:
             if key not in wanted:
                 table.remove_row(key)
         for key, cells in wanted.items():

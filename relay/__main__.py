@@ -8,7 +8,7 @@ import asyncio
 import logging
 import os
 import sys
-from typing import MutableMapping
+from collections.abc import MutableMapping
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess

@@ -45,7 +45,8 @@ class RequestMetrics:
         self.totals["total"] += 1
         if status >= 500:
             self.errors_5xx_total += 1
-        for buckets, key, kept in ((self._minutes, int(now // 60), MINUTE_BUCKETS_KEPT), (self._hours, int(now // 3600), HOUR_BUCKETS_KEPT)):
+        for buckets, key, kept in ((self._minutes, int(now // 60), MINUTE_BUCKETS_KEPT),
+                                   (self._hours, int(now // 3600), HOUR_BUCKETS_KEPT)):
             bucket = buckets.get(key)
             if bucket is None:
                 bucket = buckets[key] = Counter()

@@ -6,9 +6,9 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from core.infra.settings import SettingsError, is_true, masked_url, normalize_database_url
 

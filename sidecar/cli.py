@@ -6,13 +6,13 @@ import ipaddress
 import signal
 import socket
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import uvicorn
 
 from core.listen import BindError, bind_sockets, service_url
 from sidecar.app import create_app
-from sidecar.config import SidecarConfig, parse_config
+from sidecar.config import parse_config
 from sidecar.journal import RUNS_DIR
 from sidecar.parentwatch import ParentWatch
 
@@ -40,7 +40,7 @@ def is_loopback(host: str) -> bool:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except socket.gaierror:
         return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+    return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ready_line=f"sidecar listening on {service_url(config.host, port)} journal={journal}",
     )
     if config.exit_with_parent is not None:
-        _watch_parent(config, server)
+        _watch_parent(config.exit_with_parent, server)
     try:
         server.run(sockets=sockets)  # on SIGTERM uvicorn re-raises it after a clean shutdown: status -15
     except KeyboardInterrupt:  # SIGINT, re-raised the same way
@@ -75,8 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _watch_parent(config: SidecarConfig, server: uvicorn.Server) -> None:
-    pid = config.exit_with_parent
+def _watch_parent(pid: int, server: uvicorn.Server) -> None:
 
     def parent_gone() -> None:
         _say(f"sidecar: parent process {pid} is gone; exiting")

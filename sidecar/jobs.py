@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+
 from sidecar.caps import JOBS_CAP, OPEN_JOBS_CAP
 from sidecar.errors import ApiError
 

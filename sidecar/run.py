@@ -184,8 +184,8 @@ class Run:
 
     def state_view(self) -> dict:
         """The `/state` snapshot (the caller sweeps expired leases first)."""
-        scores = [as_number(item.get("validator_score")) for item in self.stores["candidates"]]
-        scores = [score for score in scores if score is not None]
+        numbers = [as_number(item.get("validator_score")) for item in self.stores["candidates"]]
+        scores = [score for score in numbers if score is not None]
         return {
             "run_id": self.run_id,
             "status": self.status,

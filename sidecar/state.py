@@ -155,7 +155,8 @@ class SidecarState:
     # ---- helpers (called with the lock held) ---------------------------------------------------
 
     def _resolve(self, run_id: str | None) -> Run | None:
-        return self._runs.get(run_id if run_id else self.current_run_id)
+        key = run_id or self.current_run_id
+        return self._runs.get(key) if key else None
 
     def _require_run_id(self, run_id: str | None) -> str:
         run_id = run_id or self.current_run_id

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
+from collections.abc import Iterator
 from operator import itemgetter
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 _seq_of = itemgetter("seq")
 

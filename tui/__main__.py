@@ -3,7 +3,7 @@
 import sys
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> int | None:
     from core.cli import run_main
     from tui.main import main as app_main
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Sequence
+from collections.abc import Sequence
 
 from core import __version__ as VERSION
 from core.cli import OneLineParser, http_url

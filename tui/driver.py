@@ -59,8 +59,9 @@ class DroppingOutput:
 class HangupSafeDriver(LinuxDriver):
     def __init__(self, app, **kwargs) -> None:
         super().__init__(app, **kwargs)
+        assert self._file is not None, "LinuxDriver opens the terminal in __init__"
         self._output = DroppingOutput(self._file, self._terminal_lost)
-        self._file = self._output
+        self._file = self._output  # type: ignore[assignment]  # file-like: Textual only writes, flushes, fileno()
         self._lost_once = threading.Lock()
 
     @property

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -86,11 +87,14 @@ class ChainWeights:
                     min_blocks = max(min_blocks, self.chain.weights_rate_limit(self.netuid))
                 except Exception:
                     logger.debug("weights_rate_limit unavailable", exc_info=True)
-                uid = self.metagraph.hotkeys.index(self.wallet.hotkey.ss58_address)
+                metagraph = self.metagraph
+                if metagraph is None:  # not loaded yet: the gate cannot tell
+                    return True
+                uid = metagraph.hotkeys.index(self.wallet.hotkey.ss58_address)
                 try:
                     since = self.chain.blocks_since_last_update(self.netuid, uid)
                 except Exception:
-                    since = self.chain.block() - self.metagraph.last_update[uid]
+                    since = self.chain.block() - metagraph.last_update[uid]
                 return since > min_blocks
         except Exception:
             logger.warning("Rate-limit check failed; setting weights anyway", exc_info=True)

@@ -10,7 +10,7 @@ import logging
 import signal
 import sys
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from core import signing
 from core.cli import OneLineParser, http_url, run_main

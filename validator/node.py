@@ -11,13 +11,14 @@ import logging
 import signal
 import sys
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from core.cli import OneLineParser, run_main
 from validator import submission
 from validator.batch import BatchProcessor, Candidate
-from validator.metrics import MetricsLogger, short_hotkey
 from validator.local_validator import configure_logging, log_level
+from validator.metrics import MetricsLogger, short_hotkey
 from validator.node_config import SubmissionConfig
 from validator.vote_gates import VoteGates
 

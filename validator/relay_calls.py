@@ -7,7 +7,8 @@ Failures are logged on `validator.relay_client` (the logger `--relay-client-log-
 from __future__ import annotations
 
 import logging
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from bittensor_wallet import Keypair
 

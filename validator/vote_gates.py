@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from validator.batch import Candidate
 from validator.node_config import SubmissionConfig
@@ -32,7 +32,7 @@ Vote = Callable[[Candidate, float], bool]
 
 def next_utc_slot(times: tuple[tuple[int, int], ...], after: float) -> float:
     """The first scheduled (hour, minute) UTC time strictly after the Unix time `after`."""
-    midnight = datetime.fromtimestamp(after, timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = datetime.fromtimestamp(after, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     for day in (0, 1):
         for hour, minute in times:
             slot = (midnight + timedelta(days=day, hours=hour, minutes=minute)).timestamp()
@@ -42,7 +42,7 @@ def next_utc_slot(times: tuple[tuple[int, int], ...], after: float) -> float:
 
 
 def utc_text(unix_time: float) -> str:
-    return datetime.fromtimestamp(unix_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(unix_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class SubmissionSchedule:
@@ -56,10 +56,10 @@ class SubmissionSchedule:
 
     def next_allowed(self) -> float:
         mode = self.config.schedule
-        if mode == "immediate" or (mode == "interval" and self.last_vote is None):
+        if mode == "immediate":
             return -math.inf
         if mode == "interval":
-            return self.last_vote + self.config.interval_s
+            return -math.inf if self.last_vote is None else self.last_vote + self.config.interval_s
         return next_utc_slot(self.config.utc_times, self.started if self.last_vote is None else self.last_vote)
 
     def allows(self) -> bool:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from core.errors import BitsotaError
 from validator.chain_weights import ChainWeights
@@ -67,6 +68,10 @@ class _Manager:
             self.weights.resync()
         except Exception:
             logger.exception("Metagraph resync failed")
+
+    def tick(self) -> None:
+        """One decision: set weights when due (each manager decides what "due" means)."""
+        raise NotImplementedError
 
     def _retry_gate_closed(self) -> bool:
         retry = self.config.retry_interval_s
@@ -224,7 +229,7 @@ class WindowedManager(_Manager):
         if events is not None:
             self._events, self._events_at = events, now
             return events
-        if self._events is not None and now - self._events_at <= EVENTS_REUSE_S:
+        if self._events is not None and self._events_at is not None and now - self._events_at <= EVENTS_REUSE_S:
             return self._events
         return None
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
+from benchmarks.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
 from core.cli import run_main
 from core.config import ConfigError, find_problem_config, load_problem_config
 from core.evaluate import selected_evaluator
 from miner.options import OneLineParser, UsageError, miner_parser, pre_parse_config, prepare_run
-from benchmarks.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
 from miner.worker import MiningWorker
 
 

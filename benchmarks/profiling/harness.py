@@ -6,9 +6,11 @@ from __future__ import annotations
 import cProfile
 import pstats
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from core.engines import Engine
+from core.engines.fitness import SuiteFitness
 from core.program import Program
 from core.tasks.base import TaskData
 
@@ -28,6 +30,8 @@ class WorkCounter:
         self.evaluations = 0
         self.instruction_examples = 0
         fitness_fn = engine.fitness_fn
+        if not isinstance(fitness_fn, SuiteFitness):
+            raise TypeError(f"profiling counts the work of a SuiteFitness, not {type(fitness_fn).__name__}")
         self._tasks = fitness_fn.tasks
         evaluate = fitness_fn.uncached
 
@@ -36,7 +40,7 @@ class WorkCounter:
             self.instruction_examples += instruction_examples(program, self._tasks)
             return evaluate(program)
 
-        fitness_fn.uncached = counted  # an instance attribute: SuiteFitness looks it up on each call
+        fitness_fn.uncached = counted  # type: ignore[method-assign]  # SuiteFitness looks it up on each call
 
 
 def profile_call(run: Callable[[], Any], out: str) -> tuple[float, pstats.Stats]:
@@ -71,7 +75,7 @@ def evaluation_summary(engine: Engine, counter: WorkCounter, wall: float, genera
         "fec_hits": fec.get("hits"),
         "fec_misses": fec.get("misses"),
         "fec_hit_rate": fec.get("hit_rate"),
-        "total_calls": stats.total_calls,
+        "total_calls": stats.total_calls,  # type: ignore[attr-defined]  # set by pstats, missing in its stubs
     }
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
+from benchmarks.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
 from core.cli import run_main
 from core.evaluate import EVALUATORS, selected_evaluator
 from miner.options import OneLineParser, UsageError, miner_parser, prepare_run
-from benchmarks.profiling.harness import WorkCounter, evaluation_summary, print_summary, profile_call
 from miner.worker import build_engine
 
 

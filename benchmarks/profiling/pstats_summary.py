@@ -13,8 +13,9 @@ import argparse
 import json
 import pstats
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Any
 
 from core.cli import OneLineParser, run_main
 from core.errors import BitsotaError
@@ -52,7 +53,7 @@ def function_label(key: tuple[str, int, str]) -> str:
 
 def summarise(path: str, *, top: int, sort: str, text_filter: str | None) -> FileSummary:
     try:
-        stats = pstats.Stats(path)
+        stats: Any = pstats.Stats(path)  # its tables (stats, total_calls, ...) are not in the type stubs
     except Exception as exc:  # pstats raises several types for missing or foreign files
         raise UnreadableProfile(f"cannot read {path}: {exc}") from None
     rows = []
@@ -70,7 +71,7 @@ def comparison(summaries: list[FileSummary]) -> list[dict]:
     """Each function in any file's top list: its calls in every file and the ratio to the first file."""
     functions = sorted({row.function for summary in summaries for row in summary.top})
     first = summaries[0].calls_by_function
-    table = []
+    table: list[dict[str, Any]] = []
     for function in functions:
         calls = [summary.calls_by_function.get(function, 0) for summary in summaries]
         base = first.get(function, 0)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Callable, ClassVar, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class CheckpointMismatch(BitsotaError, ValueError):
 class GenerationResult(NamedTuple):
     best: Program | None
     best_fitness: float
-    population: list[tuple[Program, float]]
+    population: Sequence[tuple[Program, float | None]]
     generation: int
     evaluations: int
 
@@ -74,7 +75,7 @@ class Engine:
     def evolve_generation(self) -> GenerationResult:
         raise NotImplementedError
 
-    def population(self) -> list[tuple[Program, float | None]]:
+    def population(self) -> Sequence[tuple[Program, float | None]]:
         """Current population with fitness (None where not evaluated yet)."""
         raise NotImplementedError
 
@@ -171,7 +172,7 @@ class Engine:
         items = [snapshot_item(population[i][0], population[i][1], self.params.input_dim) for i in indices]
         return indices, items
 
-    def migration_slots(self) -> list[tuple[Program, float | None]]:
+    def migration_slots(self) -> Sequence[tuple[Program, float | None]]:
         """The population that migrants leave from and arrive in."""
         return self.population()
 

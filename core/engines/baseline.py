@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from core.engines.base import Engine, GenerationResult, loaded_fitness
-from core.engines.population import fitness_from_json
 from core.engines.mutation import clone, mutate_component, random_instruction, uniform_phase
+from core.engines.population import fitness_from_json
 from core.program import PHASES, Program
 
 log = logging.getLogger(__name__)

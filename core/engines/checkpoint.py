@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from core.atomic_file import write_json_atomic
 from core.engines.base import CheckpointMismatch, Engine

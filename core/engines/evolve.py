@@ -17,7 +17,8 @@ import bisect
 import itertools
 import logging
 import random
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

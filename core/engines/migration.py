@@ -3,8 +3,8 @@ shuffles them with its own generator, and each worker gets back as many as it se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -40,8 +40,8 @@ def random_constant(rng: np.random.Generator) -> float:
 def random_instruction(rng: np.random.Generator, program: Program) -> Instruction:
     """Uniform opcode (NOOP included), registers of the required kinds, unused slots −1, c1, c2 ~ U[−2, 2)."""
     op = int(rng.integers(N_OPS))
-    slots = [random_register(rng, program, kind) if kind else NONE for kind in SLOT_KINDS[op]]
-    return Instruction.make(op, *slots, random_constant(rng), random_constant(rng))
+    arg1, arg2, dest = (random_register(rng, program, kind) if kind else NONE for kind in SLOT_KINDS[op])
+    return Instruction.make(op, arg1, arg2, dest, random_constant(rng), random_constant(rng))
 
 
 def mutate_component(rng: np.random.Generator, program: Program, ins: Instruction) -> Instruction:

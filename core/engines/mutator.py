@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from core.engines.generator import ProgramGenerator, below, constant
 from core.engines.mutation import clone

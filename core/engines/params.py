@@ -84,7 +84,7 @@ class EngineParams:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "EngineParams":
+    def from_dict(cls, data: dict) -> EngineParams:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

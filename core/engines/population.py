@@ -61,7 +61,8 @@ def encode_exact(program: Program) -> dict:
 
 
 def decode_exact(encoded: dict) -> Program:
-    program = Program(**{key: int(encoded[key]) for key in SHAPE_KEYS})
+    shape: dict[str, Any] = {key: int(encoded[key]) for key in SHAPE_KEYS}
+    program = Program(**shape)
     for name in PHASES:
         setattr(program, name, [_instruction(row) for row in encoded[name]])
     return program

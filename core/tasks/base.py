@@ -28,7 +28,7 @@ class TaskData:
         return int(self.X_train.shape[1])
 
     @staticmethod
-    def from_arrays(X_train, y_train, X_val, y_val, kind: str) -> "TaskData":
+    def from_arrays(X_train, y_train, X_val, y_val, kind: str) -> TaskData:
         """Copy arrays into read-only, C-contiguous float32 form."""
 
         def frozen(a, ndim: int) -> np.ndarray:

@@ -3,7 +3,8 @@ recipe (algorithm.md §8.1), and loads through the task store."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 

@@ -6,8 +6,8 @@ recipe gets is the task store's business (core/tasks/store.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 

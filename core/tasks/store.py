@@ -14,9 +14,10 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Hashable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -226,7 +227,7 @@ def _read_disk(path: Path, kind: str) -> TaskData | None:
     if arrays_digest(arrays) != expected:
         log.warning("prepared task %s failed its digest check; rebuilding it", path)
         return None
-    return TaskData.from_arrays(*(arrays[name] for name in ARRAY_NAMES), kind)
+    return TaskData.from_arrays(arrays["X_train"], arrays["y_train"], arrays["X_val"], arrays["y_val"], kind)
 
 
 def _write_disk(path: Path, data: TaskData) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ SEED_MODULUS = 2**31 - 1
 LARGE_SUITE_MODES = ("extended", "reference")
 _SEED_WEIGHTS = (("task_id", 15485863), ("projection_seed", 104729), ("split_seed", 1000003),
                  ("param_seed", 1618033), ("data_seed", 314159))
-_SPEC_CLASSES = {CIFAR10_BINARY: Cifar10Spec, MNIST_BINARY: MnistSpec, SCALAR_LINEAR: ScalarLinearSpec}
+_PROJECTED_SPECS: dict[str, type[Cifar10Spec] | type[MnistSpec]] = {CIFAR10_BINARY: Cifar10Spec, MNIST_BINARY: MnistSpec}
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def make_spec(task_type: str, task_id: int, input_dim: int, sizes: Mapping[str, 
             task_id, n_features=input_dim,
             train_samples=sizes.get("train_samples") or count or 1000,
             val_samples=sizes.get("val_samples") or count or 1000)
-    return _SPEC_CLASSES[task_type].for_id(
+    return _PROJECTED_SPECS[task_type].for_id(
         task_id, n_components=input_dim,
         n_samples=sizes.get("n_samples") or 2000, train_split=sizes.get("train_split") or 0.5)
 
@@ -90,9 +91,9 @@ def verification_suite(task_type: str, input_dim: int, task_count: int, task_see
 
 def miner_data_sizes(task_type: str, train_examples: int | None, val_examples: int | None) -> dict[str, Any]:
     """§8.5: the miner's data-size overrides as spec sizes (both counts or neither)."""
-    if (train_examples is None) != (val_examples is None):
-        raise ValueError("train_examples and val_examples must be given together")
-    if train_examples is None:
+    if train_examples is None or val_examples is None:
+        if train_examples is not None or val_examples is not None:
+            raise ValueError("train_examples and val_examples must be given together")
         return {}
     train, val = int(train_examples), int(val_examples)
     if train < 1 or val < 1:

@@ -15,8 +15,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from bittensor_wallet import Keypair, Wallet
 

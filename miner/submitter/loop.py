@@ -11,20 +11,28 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
 
 import httpx
 from bittensor_wallet import Keypair
 
-from core.config import home_dir
 from core.atomic_file import write_json_atomic
+from core.config import home_dir
 from miner.relay_client import RelayClient, RelayError
 from miner.submitter.pool import PoolMode, pool_problem, pool_sota
 from miner.submitter.rescore import rescore
-from miner.submitter.rule import (BETTER_PENDING, REPLACED_PENDING, Decision, Rescore, SubmissionBook,
-                                  format_threshold, submission_body, threshold)
+from miner.submitter.rule import (
+    BETTER_PENDING,
+    REPLACED_PENDING,
+    Decision,
+    Rescore,
+    SubmissionBook,
+    format_threshold,
+    submission_body,
+    threshold,
+)
 from miner.submitter.status import StatusRecord, read_status
 from sidecar.client import SidecarClient, SidecarError, StreamCursor
 

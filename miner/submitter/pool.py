@@ -8,7 +8,7 @@ are kept for the status file, next to the coordinator's own state.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 from bittensor_wallet import Keypair

@@ -13,8 +13,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from miner.submitter.rule import Rescore
 

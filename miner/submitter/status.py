@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.config import home_dir
 from core.atomic_file import write_json_atomic
+from core.config import home_dir
 
 STATUS_VERSION = 1
 KEEP_SUBMISSIONS = 200

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select
 from pool import queries
 from pool.allocation import ACTIVE, pending_count
 from pool.auth import MinerHotkey
-from pool.models import assignments, algorithms, balances, miners, windows
+from pool.models import algorithms, assignments, balances, miners, windows
 from pool.population import current_sota
 from pool.state import get_state
 from pool.timefmt import iso

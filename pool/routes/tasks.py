@@ -12,8 +12,14 @@ from pool.errors import LEASE_USED, UNSUPPORTED_TASK_TYPE, PoolError
 from pool.models import algorithms
 from pool.population import current_sota
 from pool.queries import algorithm_item, clamp
-from pool.schemas import (EvaluationSubmission, EvolutionSubmission, LeaseRequest, LeaseSubmission, ReleaseRequest,
-                          TaskRequest)
+from pool.schemas import (
+    EvaluationSubmission,
+    EvolutionSubmission,
+    LeaseRequest,
+    LeaseSubmission,
+    ReleaseRequest,
+    TaskRequest,
+)
 from pool.state import get_state
 from pool.timefmt import iso
 

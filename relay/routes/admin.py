@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -67,7 +67,7 @@ async def admin_dashboard(request: Request) -> HTMLResponse:
         _row("DB", "ok" if report["db_ok"] else f"error: {report['db_error']}"),
         _row("UID0 hotkey", report["uid0_hotkey"] or "-"),
         _row("Uptime", f"{metrics['uptime_seconds'] / 60:.1f} minutes"),
-        _row("Last request", datetime.fromtimestamp(last, timezone.utc).isoformat() if last else "-"),
+        _row("Last request", datetime.fromtimestamp(last, UTC).isoformat() if last else "-"),
         _row("Test mode", "yes" if report["test_mode"] else "no"),
         _row("Current SOTA", sota),
     ]

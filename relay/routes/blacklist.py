@@ -29,4 +29,4 @@ async def blacklist_vote(request: Request, miner_hotkey: str, validator: Validat
 async def clear_blacklist(request: Request, miner_hotkey: Text) -> dict:
     async with get_state(request).db.write() as session:
         removed = await session.execute(delete(BlacklistVote).where(BlacklistVote.miner_hotkey == miner_hotkey))
-    return {"status": "blacklist cleared", "removed": removed.rowcount}
+    return {"status": "blacklist cleared", "removed": removed.rowcount}  # type: ignore[attr-defined]  # a CursorResult

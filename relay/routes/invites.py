@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Set
 
 from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import func, select, update
@@ -35,7 +36,7 @@ async def _code_row(session: AsyncSession, code: str) -> InvitationCode | None:
     return await session.get(InvitationCode, code)
 
 
-async def _unused_code(session: AsyncSession, taken: set[str] = frozenset()) -> str:
+async def _unused_code(session: AsyncSession, taken: Set[str] = frozenset()) -> str:
     """A fresh random code that is neither in the database nor in `taken`."""
     while True:
         code = new_code()
@@ -84,7 +85,7 @@ async def link_code(request: Request, link: InviteLink, hotkey: MinerHotkey) -> 
             .where(InvitationCode.id == link.code, InvitationCode.miner_hotkey.is_(None))
             .values(**values)
         )
-        return {"data": claimed.rowcount}
+        return {"data": claimed.rowcount}  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 @router.post("/coldkey_address/update")
@@ -96,7 +97,8 @@ async def update_coldkey(request: Request, body: ColdkeyUpdate, hotkey: MinerHot
         if row is None:
             if not state.settings.test_mode:
                 raise HTTPException(404, "No invitation code linked to this miner")
-            row = InvitationCode(id=await _test_mode_code(session, state.settings.test_invite_code), miner_hotkey=hotkey, timestamp=utcnow())
+            code = await _test_mode_code(session, state.settings.test_invite_code)
+            row = InvitationCode(id=code, miner_hotkey=hotkey, timestamp=utcnow())
             session.add(row)
         row.coldkey_address = body.coldkey_address
         code = row.id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ MAX_PAGE = 2**31  # keeps the SQL offset within range; pages that far out are em
 
 @router.get("/health")
 async def health() -> dict:
-    return {"status": "healthy", "timestamp": datetime.now(timezone.utc).isoformat()}
+    return {"status": "healthy", "timestamp": datetime.now(UTC).isoformat()}
 
 
 @router.get("/version.json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def golden_cifar_pool() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture
-def isolated_data(tmp_path, monkeypatch) -> Path:
+def isolated_data(tmp_path, monkeypatch) -> Iterator[Path]:
     """A fresh data dir; downloads other than file:// URLs fail; sklearn/gui-config lookups point nowhere."""
     root = tmp_path / "data"
     monkeypatch.setenv("BITSOTA_DATA_DIR", str(root))

@@ -12,7 +12,7 @@ from core.tasks.base import BINARY, REGRESSION, TaskData
 pytestmark = pytest.mark.skipif(not fast.available(), reason="core._fastexec is not built")
 
 FAMILIES = ("cifar10_binary", "mnist_binary", "scalar_linear")
-I = Instruction.make
+make = Instruction.make
 
 
 def fixture_task(family: str, input_dim: int, seed: int, n_train: int = 20, n_val: int = 20) -> TaskData:
@@ -58,7 +58,7 @@ def _instruction(g: np.random.Generator) -> Instruction:
         op = int(g.choice([Op.GAUSSIAN, Op.UNIFORM]))
     kinds = OP_KINDS.get(op, (None, None, None))
     dest = 0 if g.random() < 0.1 else _register(g, kinds[2])
-    return I(op, _register(g, kinds[0]), _register(g, kinds[1]), dest, _constant(g), _constant(g))
+    return make(op, _register(g, kinds[0]), _register(g, kinds[1]), dest, _constant(g), _constant(g))
 
 
 def random_program(g: np.random.Generator, input_dim: int) -> Program:
@@ -107,27 +107,29 @@ def test_random_programs_match_canonical_bit_for_bit(block):
 
 
 # s2 = inf, s3 = -NaN (inf - inf, x86's default NaN), s4 = +NaN (its abs); v1 = -NaN, v2 = +NaN
-NAN_SETUP = [I(Op.CONST, dest=2, c1=3e38), I(Op.MUL, 2, 2, 2), I(Op.SUB, 2, 2, 3), I(Op.ABS, 3, dest=4),
-             I(Op.COPY, 3, dest=21), I(Op.ABS, 21, dest=22)]
+NAN_SETUP = [make(Op.CONST, dest=2, c1=3e38), make(Op.MUL, 2, 2, 2), make(Op.SUB, 2, 2, 3), make(Op.ABS, 3, dest=4),
+             make(Op.COPY, 3, dest=21), make(Op.ABS, 21, dest=22)]
 NAN_CASES = {
-    "plus_first_minus": [I(Op.ADD, 4, 3, 0)], "minus_first_plus": [I(Op.ADD, 3, 4, 0)],
-    "mul_mixed": [I(Op.MUL, 4, 3, 0)], "div_mixed": [I(Op.DIV, 3, 4, 0)], "sub_vectors": [I(Op.SUB, 22, 21, 23), I(Op.MEAN, 23, dest=0)],
-    "vector_sum": [I(Op.ADD, 21, 22, 23), I(Op.DOT, 23, 20, 0)], "outer_norm": [I(Op.OUTER, 21, 22, 30), I(Op.COPY, 30, dest=0)],
-    "sin_inf": [I(Op.SIN, 2, dest=0)], "tan_nan": [I(Op.TAN, 3, dest=0)], "exp_nan": [I(Op.EXP, 3, dest=0)],
-    "log_nan": [I(Op.LOG, 3, dest=0)], "std_nan": [I(Op.STD, 21, dest=0)], "heaviside_nan": [I(Op.HEAVISIDE, 3, dest=0)],
-    "matmul_nan": [I(Op.OUTER, 21, 20, 30), I(Op.MATMUL, 30, 22, 23), I(Op.NORM, 23, dest=0)],
+    "plus_first_minus": [make(Op.ADD, 4, 3, 0)], "minus_first_plus": [make(Op.ADD, 3, 4, 0)],
+    "mul_mixed": [make(Op.MUL, 4, 3, 0)], "div_mixed": [make(Op.DIV, 3, 4, 0)],
+    "sub_vectors": [make(Op.SUB, 22, 21, 23), make(Op.MEAN, 23, dest=0)],
+    "vector_sum": [make(Op.ADD, 21, 22, 23), make(Op.DOT, 23, 20, 0)],
+    "outer_norm": [make(Op.OUTER, 21, 22, 30), make(Op.COPY, 30, dest=0)],
+    "sin_inf": [make(Op.SIN, 2, dest=0)], "tan_nan": [make(Op.TAN, 3, dest=0)], "exp_nan": [make(Op.EXP, 3, dest=0)],
+    "log_nan": [make(Op.LOG, 3, dest=0)], "std_nan": [make(Op.STD, 21, dest=0)], "heaviside_nan": [make(Op.HEAVISIDE, 3, dest=0)],
+    "matmul_nan": [make(Op.OUTER, 21, 20, 30), make(Op.MATMUL, 30, 22, 23), make(Op.NORM, 23, dest=0)],
     # short-vector forms (vector_dim <= 8): scalar and vector operands, in place
-    "scalar_times_vector": [I(Op.MUL, 4, 21, 23), I(Op.MEAN, 23, dest=0)],
-    "vector_times_scalar": [I(Op.MUL, 21, 4, 23), I(Op.MEAN, 23, dest=0)],
-    "vector_plus_in_place": [I(Op.ADD, 22, 21, 22), I(Op.MEAN, 22, dest=0)],
-    "scalar_plus_vector": [I(Op.ADD, 3, 22, 23), I(Op.SUB, 23, 4, 23), I(Op.DIV, 23, 3, 23), I(Op.MEAN, 23, dest=0)],
+    "scalar_times_vector": [make(Op.MUL, 4, 21, 23), make(Op.MEAN, 23, dest=0)],
+    "vector_times_scalar": [make(Op.MUL, 21, 4, 23), make(Op.MEAN, 23, dest=0)],
+    "vector_plus_in_place": [make(Op.ADD, 22, 21, 22), make(Op.MEAN, 22, dest=0)],
+    "scalar_plus_vector": [make(Op.ADD, 3, 22, 23), make(Op.SUB, 23, 4, 23), make(Op.DIV, 23, 3, 23), make(Op.MEAN, 23, dest=0)],
 }
 
 
 def test_nan_signs_match_canonical():
     task = fixture_task("cifar10_binary", 4, seed=3, n_train=2, n_val=3)
     signs = set()
-    for case, predict in NAN_CASES.items():
+    for predict in NAN_CASES.values():
         (preds,) = check_against_canonical(_program(4, setup=NAN_SETUP, predict=predict), [task], [1])
         signs.update(int(b) >> 31 for b, isnan in zip(preds.view(np.uint32), np.isnan(preds)) if isnan)
     assert signs == {0, 1}  # both NaN signs reached the predictions
@@ -158,13 +160,13 @@ def _program(n: int, setup=(), predict=(), learn=(), **counts) -> Program:
 
 WIDE_DIM_CASES = {
     # reductions over more than 128 elements take numpy's recursive pairwise split
-    "frobenius_of_outer": [I(Op.OUTER, 20, 20, 30), I(Op.COPY, 30, dest=0), I(Op.MEAN, 20, dest=3), I(Op.ADD, 0, 3, 0)],
-    "matmul_in_place": [I(Op.GAUSSIAN, dest=30, c1=0.0, c2=0.3), I(Op.MATMUL, 30, 20, 20), I(Op.NORM, 20, dest=0)],
-    "std_and_dot": [I(Op.STD, 20, dest=2), I(Op.DOT, 20, 20, 3), I(Op.DIV, 3, 2, 0)],
-    "matmul_of_nans": [I(Op.CONST, dest=2, c1=3e38), I(Op.MUL, 2, 2, 2), I(Op.SUB, 2, 2, 3), I(Op.MUL, 31, 3, 32),
-                       I(Op.MUL, 20, 3, 21), I(Op.ABS, 21, dest=21), I(Op.MATMUL, 32, 21, 22), I(Op.COPY, 22, dest=0)],
-    "matrix_broadcasts": [I(Op.MATMUL, 31, 20, 32), I(Op.ADD, 20, 32, 31), I(Op.UNIFORM, dest=21, c1=2.0, c2=-1.0),
-                          I(Op.MUL, 31, 21, 31), I(Op.COPY, 31, dest=0), I(Op.CONST, dest=31, c1=0.001)],
+    "frobenius_of_outer": [make(Op.OUTER, 20, 20, 30), make(Op.COPY, 30, dest=0), make(Op.MEAN, 20, dest=3), make(Op.ADD, 0, 3, 0)],
+    "matmul_in_place": [make(Op.GAUSSIAN, dest=30, c1=0.0, c2=0.3), make(Op.MATMUL, 30, 20, 20), make(Op.NORM, 20, dest=0)],
+    "std_and_dot": [make(Op.STD, 20, dest=2), make(Op.DOT, 20, 20, 3), make(Op.DIV, 3, 2, 0)],
+    "matmul_of_nans": [make(Op.CONST, dest=2, c1=3e38), make(Op.MUL, 2, 2, 2), make(Op.SUB, 2, 2, 3), make(Op.MUL, 31, 3, 32),
+                       make(Op.MUL, 20, 3, 21), make(Op.ABS, 21, dest=21), make(Op.MATMUL, 32, 21, 22), make(Op.COPY, 22, dest=0)],
+    "matrix_broadcasts": [make(Op.MATMUL, 31, 20, 32), make(Op.ADD, 20, 32, 31), make(Op.UNIFORM, dest=21, c1=2.0, c2=-1.0),
+                          make(Op.MUL, 31, 21, 31), make(Op.COPY, 31, dest=0), make(Op.CONST, dest=31, c1=0.001)],
 }
 
 
@@ -172,15 +174,15 @@ WIDE_DIM_CASES = {
 @pytest.mark.parametrize("input_dim,extra", [(3, 0), (8, 0), (16, 0), (17, 3), (40, 3), (150, 7)])
 def test_reductions_match_at_wide_vector_dims(case, input_dim, extra):
     task = fixture_task("scalar_linear", input_dim, seed=input_dim, n_train=6, n_val=6)
-    program = _program(input_dim + extra, setup=[I(Op.GAUSSIAN, dest=31, c1=0.0, c2=0.05)], predict=WIDE_DIM_CASES[case],
-                       learn=[I(Op.SUB, 1, 0, 4), I(Op.MUL, 4, 20, 22), I(Op.ADD, 21, 22, 21)])
+    program = _program(input_dim + extra, setup=[make(Op.GAUSSIAN, dest=31, c1=0.0, c2=0.05)], predict=WIDE_DIM_CASES[case],
+                       learn=[make(Op.SUB, 1, 0, 4), make(Op.MUL, 4, 20, 22), make(Op.ADD, 21, 22, 21)])
     check_against_canonical(program, [task], [77])
 
 
 def test_failed_evaluations_are_none_like_canonical():
     task = fixture_task("cifar10_binary", 4, seed=1)
     empty_val = TaskData.from_arrays(task.X_train, task.y_train, np.zeros((0, 4)), np.zeros(0), BINARY)
-    predict = [I(Op.DOT, 20, 20, 0)]
+    predict = [make(Op.DOT, 20, 20, 0)]
     assert fast.run_tasks(_program(4, predict=predict, scalar_count=1), [task], [1]) == [None]
     assert fast.run_tasks(_program(3, predict=predict), [task], [1]) == [None]  # vector_dim < input_dim
     result = fast.run_tasks(_program(4, predict=predict), [empty_val, task], [1, 2])
@@ -194,7 +196,7 @@ def test_empty_program_predicts_zero_and_draws_nothing():
 
 
 def test_skip_decisions_follow_the_memory_shape():
-    set_element = [I(Op.CONST_VEC, dest=20, c1=5.0, c2=1.0)]  # index 5 exists only when vector_dim > 5
+    set_element = [make(Op.CONST_VEC, dest=20, c1=5.0, c2=1.0)]  # index 5 exists only when vector_dim > 5
     assert fast.compile_program(_program(8, predict=set_element)).phase_sizes == (0, 1, 0)
     assert fast.compile_program(_program(4, predict=set_element)).phase_sizes == (0, 0, 0)
     assert fast.compile_program(_program(8, predict=set_element)).phase_sizes == (0, 1, 0)
@@ -214,21 +216,21 @@ def test_compiler_skips_exactly_what_the_interpreter_skips():
 
 
 def test_compiler_takes_huge_integers_as_out_of_bounds():
-    program = _program(4, predict=[I(Op.ADD, 2**70, 0, 0), I(Op.ADD, 0, -(2**70), 0), I(Op.CONST, dest=2**64, c1=1.0),
-                                   (2**80, 0, 0, 0, 0.0, 0.0), I(Op.ADD, 0, 1, 0)])
+    program = _program(4, predict=[make(Op.ADD, 2**70, 0, 0), make(Op.ADD, 0, -(2**70), 0), make(Op.CONST, dest=2**64, c1=1.0),
+                                   (2**80, 0, 0, 0, 0.0, 0.0), make(Op.ADD, 0, 1, 0)])
     assert fast.compile_program(program).phase_sizes == (0, 1, 0)
 
 
 def test_constants_keep_their_sign_of_zero():
     task = fixture_task("scalar_linear", 4, seed=2)
     for zero in (0.0, -0.0):
-        program = _program(4, setup=[I(Op.CONST, dest=2, c1=zero)], predict=[I(Op.DIV, 2, 2, 3), I(Op.COPY, 2, dest=0)])
+        program = _program(4, setup=[make(Op.CONST, dest=2, c1=zero)], predict=[make(Op.DIV, 2, 2, 3), make(Op.COPY, 2, dest=0)])
         check_against_canonical(program, [task], [1])
 
 
 def test_static_skips_are_dropped_at_compile_time():
-    program = _program(4, predict=[I(Op.NOOP), I(Op.ADD, 2, -1, 3), I(Op.DOT, 20, 2, 0), I(Op.OUTER, 20, 20, 21),
-                                   I(Op.CONST_VEC, dest=21, c1=9.0, c2=1.0), I(Op.SIN, 2, dest=3)], scalar_count=3)
+    program = _program(4, predict=[make(Op.NOOP), make(Op.ADD, 2, -1, 3), make(Op.DOT, 20, 2, 0), make(Op.OUTER, 20, 20, 21),
+                                   make(Op.CONST_VEC, dest=21, c1=9.0, c2=1.0), make(Op.SIN, 2, dest=3)], scalar_count=3)
     compiled = fast.compile_program(program)
     assert compiled.phase_sizes == (0, 0, 0)  # only `s3 = sin(s2)` was left, and s3 is out of bounds
 
@@ -243,7 +245,7 @@ def test_mismatched_inputs_are_clear_errors():
 
 
 def test_kernel_rejects_offsets_outside_memory():
-    compiled = fast.compile_program(_program(4, predict=[I(Op.DOT, 20, 20, 0)]))
+    compiled = fast.compile_program(_program(4, predict=[make(Op.DOT, 20, 20, 0)]))
     header_bytes = len(compiled.blob) - 11 * 4  # one row of nine int32 fields and two float32 constants
     row = np.frombuffer(compiled.blob, dtype=np.int32, offset=header_bytes).copy()
     batch = fast.TaskBatch([fixture_task("cifar10_binary", 4, seed=1)], [1])

@@ -16,7 +16,7 @@ from core.tasks.base import BINARY, TaskData
 from tests.core.test_fast import FAMILIES, assert_same_bits, fixture_task, random_program
 
 pytestmark = pytest.mark.skipif(not fast.available(), reason="core._fastexec is not built")
-I = Instruction.make
+make = Instruction.make
 
 
 def _suite(family: str, input_dim: int, count: int, seed: int) -> tuple[list[TaskData], list[int]]:
@@ -27,9 +27,9 @@ def _suite(family: str, input_dim: int, count: int, seed: int) -> tuple[list[Tas
 def _learner(input_dim: int) -> Program:
     """A linear SGD learner: it predicts varying, finite values, so its predictions are worth comparing."""
     return Program(scalar_count=4, vector_count=3, matrix_count=0, vector_dim=input_dim,
-                   setup=[I(Op.CONST, dest=3, c1=0.05)],
-                   predict=[I(Op.DOT, 21, 20, 0)],
-                   learn=[I(Op.SUB, 1, 0, 2), I(Op.MUL, 3, 2, 2), I(Op.MUL, 2, 20, 22), I(Op.ADD, 21, 22, 21)])
+                   setup=[make(Op.CONST, dest=3, c1=0.05)],
+                   predict=[make(Op.DOT, 21, 20, 0)],
+                   learn=[make(Op.SUB, 1, 0, 2), make(Op.MUL, 3, 2, 2), make(Op.MUL, 2, 20, 22), make(Op.ADD, 21, 22, 21)])
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -95,11 +95,11 @@ def test_canonical_task_set_gives_the_same_batches():
 def test_failures_in_a_batch_stay_with_their_program():
     task = fixture_task("cifar10_binary", 4, seed=1)
     empty_val = TaskData.from_arrays(task.X_train, task.y_train, np.zeros((0, 4)), np.zeros(0), BINARY)
-    predict = [I(Op.DOT, 20, 20, 0)]
+    predict = [make(Op.DOT, 20, 20, 0)]
     good = Program(vector_dim=4, predict=list(predict))
     too_few_scalars = Program(vector_dim=4, predict=list(predict), scalar_count=1)
     too_narrow = Program(vector_dim=3, predict=list(predict))
-    too_large = Program(vector_dim=4, matrix_count=2**16, predict=[I(Op.CONST, dest=2**15, c1=1.0)])
+    too_large = Program(vector_dim=4, matrix_count=2**16, predict=[make(Op.CONST, dest=2**15, c1=1.0)])
     with pytest.raises(ValueError, match="outside int16"):
         TaskSet([task], [1], "fast").predict(too_large)
     result = TaskSet([empty_val, task], [1, 2], "fast").predict_many([too_few_scalars, good, too_narrow, too_large, good])

@@ -9,7 +9,7 @@ import pytest
 
 from core import fast, interpreter
 from core.dsl import from_dsl
-from core.program import TRANSCENDENTAL_OPS, PHASES, Program
+from core.program import PHASES, TRANSCENDENTAL_OPS, Program
 from core.scoring import task_score
 from core.tasks.base import BINARY, TaskData
 

@@ -87,8 +87,9 @@ def cifar_suite() -> dict[int, tuple[TaskData, int]]:
     suite = {}
     for task in meta["tasks"]:
         tid = task["task_id"]
-        arrays = [np.load(GOLDEN / "cifar_fixture_tasks" / f"task{tid}_{name}.npy") for name in ("X_train", "y_train", "X_val", "y_val")]
-        suite[tid] = (TaskData.from_arrays(*arrays, BINARY), task["eval_seed"])
+        X_train, y_train, X_val, y_val = (np.load(GOLDEN / "cifar_fixture_tasks" / f"task{tid}_{name}.npy")
+                                          for name in ("X_train", "y_train", "X_val", "y_val"))
+        suite[tid] = (TaskData.from_arrays(X_train, y_train, X_val, y_val, BINARY), task["eval_seed"])
     return suite
 
 

@@ -56,7 +56,7 @@ def assert_memory(mem: interpreter.Memory, expected: dict[int, np.ndarray]) -> N
         assert got.tobytes() == np.asarray(value, dtype=F32).tobytes(), f"register {addr}: {got} != {value}"
 
 
-def element(x: np.ndarray, index: tuple[int, ...]) -> F32:
+def element(x: np.ndarray, index: tuple[int, ...]) -> np.ndarray:
     """The operand element that promotion (§4.3) pairs with result position `index`: leading axes added."""
     return x[index[len(index) - x.ndim :]] if x.ndim else x[()]
 

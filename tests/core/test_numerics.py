@@ -79,12 +79,12 @@ def test_dot_uses_four_lanes_over_blocks_of_sixteen():
     a, b = wide_range(rng, 22), wide_range(rng, 22)
     p = a * b
     lanes = [F32(0)] * 4
-    for l in range(4):
-        lanes[l] = p[l] + (p[4 + l] + (p[8 + l] + (p[12 + l] + lanes[l])))
-    for l in range(4):
-        lanes[l] = p[16 + l] + lanes[l]
-    for l in range(4):
-        lanes[l] = (p[20 + l] if 20 + l < 22 else F32(0)) + lanes[l]
+    for lane in range(4):
+        lanes[lane] = p[lane] + (p[4 + lane] + (p[8 + lane] + (p[12 + lane] + lanes[lane])))
+    for lane in range(4):
+        lanes[lane] = p[16 + lane] + lanes[lane]
+    for lane in range(4):
+        lanes[lane] = (p[20 + lane] if 20 + lane < 22 else F32(0)) + lanes[lane]
     assert bits(nx.dot(a, b)) == bits((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
 
 

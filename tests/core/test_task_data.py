@@ -11,8 +11,8 @@ import pytest
 
 from core import datasets
 from core.tasks import BINARY, REGRESSION, Cifar10Spec, MnistSpec, ScalarLinearSpec
-from core.tasks.store import STORE
 from core.tasks.projected import split_sizes
+from core.tasks.store import STORE
 from tests.core.tasks_support import class_means_pixels, golden_cifar_pool, isolated_data  # noqa: F401
 
 ARRAYS = ("X_train", "y_train", "X_val", "y_val")

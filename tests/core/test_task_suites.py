@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from core.tasks import (Cifar10Spec, MnistSpec, ScalarLinearSpec, UnknownTaskType, miner_suite,
-                        normalize_task_type, verification_suite)
+from core.tasks import (
+    Cifar10Spec,
+    MnistSpec,
+    ScalarLinearSpec,
+    UnknownTaskType,
+    miner_suite,
+    normalize_task_type,
+    verification_suite,
+)
 from core.tasks.scalar_linear import seeds_for_id
 from core.tasks.suites import miner_data_sizes
 

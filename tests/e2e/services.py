@@ -11,8 +11,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import httpx
 
@@ -63,7 +63,7 @@ class Service:
             raise AssertionError(f"{exc}; {self.name} log:\n{self.tail()}") from None
 
     def _healthy(self) -> bool:
-        assert self.alive, f"{self.name} exited with {self.process.returncode}"
+        assert self.alive, f"{self.name} exited with {self.started.returncode}"
         return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
 
     @property
@@ -71,25 +71,31 @@ class Service:
         return self.process is not None and self.process.poll() is None
 
     @property
+    def started(self) -> subprocess.Popen:
+        """The process; an AssertionError before start()."""
+        assert self.process is not None, f"{self.name} was never started"
+        return self.process
+
+    @property
     def pid(self) -> int:
-        return self.process.pid
+        return self.started.pid
 
     def wait(self, timeout: float) -> int:
         try:
-            return self.process.wait(timeout)
+            return self.started.wait(timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError(f"{self.name} still running after {timeout}s; log:\n{self.tail()}") from None
 
     def stop(self, timeout: float = 20) -> int:
         """SIGTERM and wait; the exit status."""
         if self.alive:
-            self.process.send_signal(signal.SIGTERM)
+            self.started.send_signal(signal.SIGTERM)
         return self.wait(timeout)
 
     def kill(self) -> None:
         if self.alive:
-            self.process.kill()
-            self.process.wait(10)
+            self.started.kill()
+            self.started.wait(10)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

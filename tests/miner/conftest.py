@@ -98,7 +98,7 @@ def spawn_miner(tmp_path):
         stderr = open(tmp_path / f"miner-{len(started)}.stderr", "wb")
         process = subprocess.Popen([sys.executable, "-m", module, *args], cwd=REPO, stdout=subprocess.PIPE,
                                    stderr=stderr, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
-        process.stderr_path = stderr.name
+        process.stderr_path = stderr.name  # type: ignore[attr-defined]  # where the tests read stderr
         stderr.close()
         started.append(process)
         return process

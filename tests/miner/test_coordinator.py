@@ -3,6 +3,7 @@ one and two signals. Workers are real spawned processes; some run the test targe
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
@@ -95,7 +96,7 @@ def signal_when(events: list[dict], *conditions, signum=signal.SIGTERM) -> threa
     """Send `signum` to this process once for each condition, after it holds."""
     def run() -> None:
         for condition in conditions:
-            wait_for(lambda: condition(events), timeout=60, what="the miner's events")
+            wait_for(functools.partial(condition, events), timeout=60, what="the miner's events")
             os.kill(os.getpid(), signum)
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

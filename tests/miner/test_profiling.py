@@ -1,4 +1,4 @@
-"""The profiling tools (miner.md §7; they live in `benchmarks/profiling/`) write loadable `.pstats` files; the summary reads one or several."""
+"""The profiling tools (miner.md §7, in `benchmarks/profiling/`) write loadable `.pstats` files; the summary reads them."""
 
 from __future__ import annotations
 

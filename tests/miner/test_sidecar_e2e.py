@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 
 import numpy as np
 import pytest
@@ -45,8 +46,8 @@ def readers(client, run_id):
 def finished(process, timeout: float = 60) -> int:
     try:
         return process.wait(timeout)
-    except Exception:
-        raise AssertionError(f"the miner did not exit; stderr: {open(process.stderr_path).read()[-2000:]}")
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the miner did not exit; stderr: {open(process.stderr_path).read()[-2000:]}") from None
 
 
 def test_two_workers_report_progress_and_stop_cleanly_on_sigterm(sidecar, spawn_miner):

@@ -11,8 +11,8 @@ import pytest
 from core.dsl import check_dsl, from_dsl
 from core.engines import EngineParams
 from core.engines.checkpoint import checkpoint_path
-from miner.progress import population_stats
 from miner.options import miner_parser, parse_options
+from miner.progress import population_stats
 from miner.validation import CandidateGate
 from miner.worker import MiningWorker
 from tests.miner.conftest import RecordingHost, tiny_args
@@ -148,7 +148,7 @@ def test_population_stats_use_linear_percentiles_of_finite_scores():
 class ScriptedVerifier:
     def __init__(self, *scores: float) -> None:
         self.scores = list(scores)
-        self.calls = []
+        self.calls: list = []
 
     def __call__(self, submitted, threshold, **options):
         self.calls.append((submitted, threshold, options))

@@ -8,8 +8,8 @@ import contextlib
 import dataclasses
 import threading
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -106,7 +106,7 @@ async def _admin(url: str, statement: str) -> None:
 
 def _run_in_thread(coroutine) -> None:
     """asyncio.run in a thread of its own, so async tests (with a running loop) can use the fixture too."""
-    errors = []
+    errors: list[BaseException] = []
     thread = threading.Thread(target=lambda: _capture(errors, coroutine))
     thread.start()
     thread.join()

@@ -22,7 +22,7 @@ def test_lease_bundle_is_worked_and_submitted(tmp_path):
     driver = start_driver(pool_url, sidecar_url, "lease_run", 20, "--lease")
     try:
         driver.wait_for_lines(ENQUEUED, "[pool] submit_lease ok=True", timeout=20)
-        line = next(l for l in driver.lines if l.startswith("[pool] submit_lease ok=True"))
+        line = next(text for text in driver.lines if text.startswith("[pool] submit_lease ok=True"))
         assert " eval_n=4 evo_n=1 iter_n=" in line  # the four genesis programs, one evolution (budget 1)
         summary = _summary(pool_url)
         assert summary["tasks"]["by_kind"]["lease"]["completed_15m"] >= 1

@@ -52,8 +52,8 @@ def test_unreachable_and_degraded_frames():
 
 def test_once_against_a_real_pool_exits_0_without_textual(tmp_path):
     with uvicorn_pool(sqlite_settings(tmp_path)) as url:
-        code = ("import sys; from pool_monitor.cli import main; rc = main(['--pool-url', %r, '--once']); "
-                "assert 'textual' not in sys.modules; sys.exit(rc)") % url
+        code = (f"import sys; from pool_monitor.cli import main; rc = main(['--pool-url', {url!r}, '--once']); "
+                "assert 'textual' not in sys.modules; sys.exit(rc)")
         once = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert once.returncode == 0, once.stderr
     assert "consensus rate=— pending=4" in once.stdout

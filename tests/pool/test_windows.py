@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from pool.closing import close_due_windows
 from pool.models import balances, window_rewards, windows
-from pool.rewards import MinerWindow, net_budget, window_rewards as compute
+from pool.rewards import MinerWindow, net_budget
+from pool.rewards import window_rewards as compute
 from tests.pool.conftest import FakeClock, hotkey, open_pool, sqlite_settings
 
 

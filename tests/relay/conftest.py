@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import threading
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -26,7 +26,7 @@ TABLES = (
 )
 
 
-def headers(name: str, role: str = "miner", now: float | None = None) -> dict[str, str]:
+def headers(name: str, role: signing.Role = "miner", now: float | None = None) -> dict[str, str]:
     return signing.signed_headers(KEYS[name], role, now=now)
 
 
@@ -137,7 +137,7 @@ class UvicornRelay:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "UvicornRelay":
+    def __enter__(self) -> UvicornRelay:
         self.thread.start()
         wait_for(lambda: httpx.get(f"{self.url}/health", timeout=1).status_code == 200, what="relay /health")
         return self

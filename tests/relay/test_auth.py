@@ -10,7 +10,8 @@ import pytest
 from core import signing
 from tests.relay.conftest import KEYS, headers, hotkey
 
-SUBMIT = {"task_id": "run:0:1", "algorithm_result": {"algorithm_dsl": "s1 = s0", "task_type": "scalar_linear", "input_dim": 4}, "score": 0.5}
+SUBMIT = {"task_id": "run:0:1", "score": 0.5,
+          "algorithm_result": {"algorithm_dsl": "s1 = s0", "task_type": "scalar_linear", "input_dim": 4}}
 
 
 def submit(client, hdrs, body=SUBMIT):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import inspect, text
@@ -54,7 +55,7 @@ def empty_database(request, tmp_path):
     asyncio.run(admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _run(url: str, before: list[str] = ()) -> dict:
+async def _run(url: str, before: Sequence[str] = ()) -> dict:
     database = Database(relay_settings(url))
     try:
         async with database.engine.begin() as connection:

@@ -32,7 +32,7 @@ def start_relay(tmp_path: Path, port: int) -> subprocess.Popen:
     return process
 
 
-def signed(name: str, role: str) -> dict:
+def signed(name: str, role: signing.Role) -> dict:
     return signing.signed_headers(KEYS[name], role)
 
 

@@ -18,12 +18,12 @@ READS = ("/logs", "/candidates", "/populations", "/jobs/results")
 
 def fill_run(http: httpx.Client, run_id: str = "r1") -> None:
     http.post("/runs/start", json={"run_id": run_id, "meta": {"task_type": "scalar_linear", "workers": 2}})
-    events = [{"type": "progress", "worker_id": worker, "iteration": step, "engine_best": step / 100, "rate": 2.0}
+    events: list[dict] = [{"type": "progress", "worker_id": worker, "iteration": step, "engine_best": step / 100, "rate": 2.0}
               for step in range(1, 40) for worker in (0, 1)]
     events += [{"message": f"line {index}"} for index in range(5200)]  # some logs get evicted
     events += [{"type": "candidate", "event_id": f"c{index}", "validator_score": index / 10, "worker_id": 0,
                 "algorithm_dsl": f"# {index}"} for index in range(5)]
-    events += [{"type": "population", "event_id": "p0", "population": [{"dsl": "x", "fitness": None}]}]
+    events.append({"type": "population", "event_id": "p0", "population": [{"dsl": "x", "fitness": None}]})
     assert http.post("/ingest_batch", json={"run_id": run_id, "events": events}).status_code == 200
     http.post("/set_global_sota", json={"value": 0.25})
     http.post("/submission_result", json={"score": 0.4, "status": "accepted"})

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from tui import cli
 from tui.app import BitsotaApp
@@ -25,8 +25,9 @@ def make_app(flags: list[str], *, env: dict | None = None, start_services: bool 
 
 def alice_wallet(home, coldkey: bool = True) -> wallets.WalletEntry:
     """An unencrypted btcli wallet `alice/default` holding //Alice, with or without a coldkeypub."""
-    from core.signing import create_test_hotkey
     from bittensor_wallet import Keypair, Wallet
+
+    from core.signing import create_test_hotkey
 
     root = home / ".bittensor" / "wallets"
     create_test_hotkey("alice", "default", root, uri="//Alice")

@@ -36,12 +36,12 @@ def test_sigusr1_during_start_up_detaches_instead_of_killing(sidecar_server, tmp
                 for name, argv in _entry_points(sidecar_server.url, parent.pid).items()]
     try:
         for child in children:
-            wait_for(lambda: processes.catches(child.pid, signal.SIGUSR1), timeout=20, interval=0.002,
+            wait_for(lambda child=child: processes.catches(child.pid, signal.SIGUSR1), timeout=20, interval=0.002,
                      what=f"{child.name}'s SIGUSR1 handler")
             assert not _loaded_numpy(child.pid), f"{child.name} caught SIGUSR1 only after its imports"
             os.kill(child.pid, signal.SIGUSR1)
         for child in children:
-            wait_for(lambda: _loaded_numpy(child.pid) or not child.alive(), timeout=30, what=f"{child.name} start")
+            wait_for(lambda child=child: _loaded_numpy(child.pid) or not child.alive(), timeout=30, what=f"{child.name} start")
             assert child.alive(), processes.tail(child.log_path)
         parent.kill()
         parent.wait(10)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -61,14 +60,16 @@ class RelayProcess:
         wait_for(self.healthy, timeout=30, interval=0.1, what="relay /health")
 
     def healthy(self) -> bool:
-        assert self.child.alive(), processes.tail(self.log)
+        assert self.child is not None and self.child.alive(), processes.tail(self.log)
         try:
             return httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200
         except httpx.HTTPError:
             return False
 
     def sigkill(self) -> None:
+        assert self.child is not None, "sigkill() before start()"
         os.killpg(self.child.pgid, signal.SIGKILL)
+        assert self.child.popen is not None, "spawned here, so its Popen is known"
         self.child.popen.wait(10)
 
     def stop(self) -> None:

@@ -9,9 +9,8 @@ import pytest
 
 from miner.submitter.rule import ALREADY_SUBMITTED, MISSING_FIELDS, NOT_ABOVE, Rescore, SubmissionBook, submission_body
 from tests.tui.conftest import FROZEN_NOW
-from tui.logic import auto_start
+from tui.logic import auto_start, tui_log
 from tui.logic import settings as gui_settings
-from tui.logic import tui_log
 from tui.logic.files import logs_dir
 from tui.logic.history import SeriesHistory, downsample
 from tui.logic.state_file import ServiceRecord, TuiState, load_state, save_state

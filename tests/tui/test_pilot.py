@@ -18,8 +18,8 @@ from tests.tui.conftest import offline_env
 from tests.tui.support import alice_wallet, log_text, make_app, until
 from tui import cli
 from tui.logic.state_file import TuiState, load_state, save_state
-from tui.services.configure import session_config
 from tui.services import launch
+from tui.services.configure import session_config
 from tui.services.session import MiningSession
 from tui.widgets.candidates_table import CandidatesTable
 from tui.widgets.controls import MiningControls

@@ -96,7 +96,7 @@ class DeadTerminal:
 def test_output_to_a_dead_terminal_is_dropped_after_the_first_failure():
     for error in (errno.EIO, errno.EPIPE):
         terminal, lost = DeadTerminal(error), []
-        output = DroppingOutput(terminal, lambda: lost.append(True))
+        output = DroppingOutput(terminal, lambda lost=lost: lost.append(True))
         for _ in range(100):  # more than the writer queue holds
             output.write("frame")
             output.flush()

@@ -5,21 +5,18 @@ Update with `pytest tests/tui/test_snapshots.py --snapshot-update` after an inte
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from textual.widgets import Input
 
 from tests.tui.conftest import FROZEN_NOW
 from tests.tui.support import alice_wallet, log_text, make_app, until
 from tui.logic import clock
-from tui.logic.wallets import read_entry
+from tui.screens.help import HelpScreen
 from tui.services.local_stack import LocalServices
 from tui.services.processes import Child
 from tui.services.session import CandidateRow
 from tui.widgets import modals
 from tui.widgets.controls import SCALAR_NOTICE
-from tui.screens.help import HelpScreen
 
 DSL = "# setup\ns1 = 0.5\n# predict\ns0 = s1\n# learn\ns2 = s0\n"
 STATUSES = ("submitted", "skipped", "pending", "rejected", "verifying", "new")

@@ -51,7 +51,7 @@ class Tmux:
         return self.tmux("capture-pane", "-p", "-t", self.name, check=False).stdout
 
     def wait_for_text(self, pattern: str, timeout: float = 60) -> str:
-        return wait_for(lambda: re.search(pattern, self.screen()) and self.screen(), timeout=timeout,
+        return wait_for(lambda: self.screen() if re.search(pattern, self.screen()) else "", timeout=timeout,
                         interval=0.2, what=f"{pattern!r} on screen")
 
     def kill_server(self) -> None:

@@ -51,6 +51,7 @@ class ValidatorProcess:
         self.process = subprocess.Popen(args, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
 
     def terminate(self) -> int:
+        assert self.process is not None, "terminate() before the process was started"
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout=30)
         self._log.close()

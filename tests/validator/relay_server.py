@@ -35,7 +35,7 @@ class RelayServer:
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=15)
             assert not self._thread.is_alive(), "relay did not stop"

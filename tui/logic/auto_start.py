@@ -7,8 +7,8 @@ are not given. Invalid values are ignored with a warning.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from tui.cli import TASK_TYPES
 from tui.logic.settings import TRUE_WORDS

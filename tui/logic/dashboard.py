@@ -3,9 +3,9 @@ nothing is being submitted, and the short list of submissions and SOTA events.""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 
 from tui.logic.stats import MiningStats, format_score
 
@@ -23,7 +23,7 @@ class Event:
 
 
 def clock_text(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M:%S")
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
 
 
 def row_events(rows: Iterable) -> list[Event]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 HISTORY_SAMPLES = 8640  # one day at one sample per 10 s, or 2.4 h at one per second
 

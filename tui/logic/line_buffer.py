@@ -4,7 +4,7 @@ one call every 200 ms; the pane itself keeps at most `capacity` lines."""
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable
+from collections.abc import Iterable
 
 from tui.logic import clock
 

@@ -101,10 +101,10 @@ class LogFilter:
             return False
         return self.source == "all" or line_source(line) == self.source
 
-    def next_level(self) -> "LogFilter":
+    def next_level(self) -> LogFilter:
         return LogFilter(LEVELS[(LEVELS.index(self.level) + 1) % len(LEVELS)], self.source)
 
-    def next_source(self) -> "LogFilter":
+    def next_source(self) -> LogFilter:
         return LogFilter(self.level, SOURCES[(SOURCES.index(self.source) + 1) % len(SOURCES)])
 
     def describe(self) -> str:

@@ -20,5 +20,5 @@ def merge_snapshot(state: dict[str, Any] | None, event: dict[str, Any], run_id: 
 
 def matches(state: dict[str, Any] | None, task_type: str, engine: str) -> bool:
     """Whether a saved state can seed a miner for this task and engine."""
-    return bool(state) and state.get("task_type") == task_type and state.get("engine") == engine \
+    return state is not None and state.get("task_type") == task_type and state.get("engine") == engine \
         and bool(state.get("workers"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ def from_mapping(data: dict[str, Any], source: str = "gui config") -> tuple[GuiS
     return GuiSettings(**values), warnings
 
 
-def apply_env(settings: GuiSettings, env: dict[str, str] | None = None) -> GuiSettings:
+def apply_env(settings: GuiSettings, env: Mapping[str, str] | None = None) -> GuiSettings:
     """`BITSOTA_TEST_MODE` forces test mode; `BITSOTA_TEST_INVITE_CODE` sets the test code."""
     env = os.environ if env is None else env
     if env.get("BITSOTA_TEST_MODE", "").strip().lower() in TRUE_WORDS:

@@ -52,7 +52,7 @@ class TuiState:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "TuiState":
+    def from_json(cls, data: dict[str, Any]) -> TuiState:
         known = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
         services = [ServiceRecord(**{k: v for k, v in item.items() if k in ServiceRecord.__dataclass_fields__})
                     for item in known.pop("services", None) or [] if isinstance(item, dict) and "pid" in item]

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from bittensor_wallet import Keypair, Wallet
 from bittensor_wallet.utils import is_valid_ss58_address

@@ -18,9 +18,9 @@ from tui.logic.wallets import short_address
 from tui.services.pool_mode import job_counts, pool_problem, status_lines
 from tui.widgets.candidates_pane import CandidatesPane
 from tui.widgets.candidates_table import CandidatesTable
+from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
 from tui.widgets.events_list import EventsList
 from tui.widgets.fitness_chart import FitnessChart
-from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
 from tui.widgets.log_pane import LogPane
 from tui.widgets.sota_panel import RunStatus, SotaPanel
 from tui.widgets.stats import StatsPane

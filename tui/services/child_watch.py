@@ -6,7 +6,6 @@ from __future__ import annotations
 from core.errors import BitsotaError
 from tui.services import processes
 
-
 ATTACHED_SIDECAR_GONE_POLLS = 5
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 QUIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 QUIT_DEADLINE_S = 60.0  # the stop path waits at most 10 s for each of the four children
@@ -40,7 +40,7 @@ class QuitSignals:
 
     def restore(self) -> None:
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, handler)  # type: ignore[arg-type]  # what signal.signal returned
         self._previous.clear()
 
     def _handle(self, signum: int, _frame) -> None:

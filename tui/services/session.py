@@ -26,12 +26,11 @@ from tui.logic.history import SeriesHistory
 from tui.logic.state_file import clear_state
 from tui.logic.wallets import WalletEntry
 from tui.services import launch, processes, run_view
+from tui.services.child_watch import ChildWatchMixin
 from tui.services.local_stack import LocalServices
 from tui.services.processes import Child
-from tui.services.child_watch import ChildWatchMixin
 from tui.services.run_record import RunRecordMixin, stop_recorded
-from tui.services.session_types import (TASK_TYPES, CandidateRow, SessionConfig, Snapshot, StartOutcome,
-                                        suite_label)
+from tui.services.session_types import TASK_TYPES, CandidateRow, SessionConfig, Snapshot, StartOutcome, suite_label
 from tui.services.sidecar_service import ensure_sidecar
 from tui.services.start_checks import StartChecksMixin
 from tui.services.ui_commands import UiCommandsMixin

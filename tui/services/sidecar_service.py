@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 
 from core.errors import BitsotaError
-
 from tui.logic.files import bitsota_home, logs_dir
 from tui.services import processes
 from tui.services.processes import Child

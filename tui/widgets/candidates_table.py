@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 COLUMNS = ("seq", "time", "worker", "iteration", "task", "verified", "eval", "suite", "status", "reason")
 MAX_ROWS = 2000
@@ -16,7 +16,7 @@ def _score(value, places: int) -> str:
 
 
 def row_cells(row) -> tuple:
-    time_text = datetime.fromtimestamp(row.ts, timezone.utc).strftime("%H:%M:%S")
+    time_text = datetime.fromtimestamp(row.ts, UTC).strftime("%H:%M:%S")
     return (row.seq, time_text, row.worker, row.iteration, row.task, _score(row.verified, 6),
             _score(row.eval_score, 4), row.suite, row.status, row.reason)
 

@@ -66,7 +66,7 @@ class MiningControls(Vertical):
 
     @property
     def worker_count(self) -> int:
-        return int(self.query_one("#workers", Select).value)
+        return int(str(self.query_one("#workers", Select).value))  # the select has no blank option
 
     def set_task_type(self, task_type: str) -> None:
         self.query_one("#task-type", Select).value = task_type

@@ -4,7 +4,7 @@ what is shown; follow mode pauses while the user reads older lines, and the titl
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual import events

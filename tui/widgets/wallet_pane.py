@@ -11,8 +11,17 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from tui.logic.files import bitsota_home, read_json_object
-from tui.logic.wallets import (WalletEntry, create_test_keys, discover, ensure_local_keys, find, import_hotkey,
-                               load_keypair, search_roots, short_address)
+from tui.logic.wallets import (
+    WalletEntry,
+    create_test_keys,
+    discover,
+    ensure_local_keys,
+    find,
+    import_hotkey,
+    load_keypair,
+    search_roots,
+    short_address,
+)
 from tui.messages import WalletSelected
 from tui.services.session import WalletLocked
 from tui.widgets.modals import ColdkeyModal, ImportModal, MessageModal, NewHotkeyModal, PasswordModal

@@ -133,7 +133,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_assignments_closed_ts', ['closed_ts'], unique=False)
         batch_op.create_index('ix_assignments_created_ts', ['created_ts'], unique=False)
         batch_op.create_index('ix_assignments_status_timeout', ['status', 'timeout_ts'], unique=False)
-        batch_op.create_index('uq_assignments_one_active', ['miner_hotkey'], unique=True, postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
+        batch_op.create_index('uq_assignments_one_active', ['miner_hotkey'], unique=True,
+                              postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
 
     op.create_table('relay_submissions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),

@@ -112,5 +112,5 @@ def upgrade() -> None:
 
 def _addable(column: sa.Column) -> sa.Column:
     """A copy of `column` that can be added to a table with rows: NOT NULL only with a server default."""
-    default = column.server_default.arg if column.server_default is not None else None
+    default = getattr(column.server_default, "arg", None)  # a DefaultClause; None when there is none
     return sa.Column(column.name, column.type, nullable=column.nullable or default is None, server_default=default)

@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -71,6 +71,6 @@ def _widen_columns() -> None:
 
 
 def _fill_null_timestamps() -> None:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     for table, column in TIMESTAMP_COLUMNS.items():
         op.execute(sa.text(f"UPDATE {table} SET {column} = :now WHERE {column} IS NULL").bindparams(now=now))
