@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from core.errors import BitsotaError
 from tui.services import processes
+from tui.services.session_state import SessionState
 
 ATTACHED_SIDECAR_GONE_POLLS = 5
 
 
-class ChildWatchMixin:
+class ChildWatchMixin(SessionState):
     def _miner_gone(self) -> bool:
         if self.miner_child is None or self.miner_child.alive():
             return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def reset_local_state() -> list[str]:
     return removed
 
 
-def apply_local_environment(env: dict[str, str]) -> None:
+def apply_local_environment(env: MutableMapping[str, str]) -> None:
     """Set the fast-suite defaults for the TUI and every child (unless already set)."""
     for name, value in LOCAL_ENV_DEFAULTS.items():
         env.setdefault(name, value)

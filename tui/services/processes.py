@@ -68,6 +68,7 @@ def spawn(name: str, argv: Sequence[str], log_path: Path, env: Mapping[str, str]
                                  stdout=log_file, stderr=subprocess.STDOUT,
                                  env=dict(env) if env is not None else None, start_new_session=True)
     if stdin_line is not None:
+        assert popen.stdin is not None, "stdin=PIPE gives the child a standard input pipe"
         popen.stdin.write(f"{stdin_line}\n".encode())
         popen.stdin.close()
     return Child(name, popen.pid, popen.pid, log_path, popen)

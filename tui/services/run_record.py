@@ -17,6 +17,7 @@ from tui.services import processes
 from tui.services.local_stack import LOCAL_SOTA_REFRESH_S, LocalServices, apply_local_environment
 from tui.services.processes import Child
 from tui.services.run_view import SIDECAR_ERRORS
+from tui.services.session_state import SessionState
 
 CONTROL_TIMEOUT_S = 1.0
 SUMMARY_SUBMISSIONS = 5
@@ -26,7 +27,7 @@ def _child(name: str, pid: int | None, pgid: int | None, log: str | None) -> Chi
     return Child(name, pid, pgid or pid, Path(log) if log else None) if pid else None
 
 
-class RunRecordMixin:
+class RunRecordMixin(SessionState):
     def save(self) -> None:
         services = []
         if self.local_services:
@@ -60,7 +61,7 @@ class RunRecordMixin:
             return False
         with self._lock:
             self._reattach_services(saved)
-            if saved.sidecar_owned and pid_alive(saved.sidecar_pid):
+            if saved.sidecar_owned and saved.sidecar_pid is not None and pid_alive(saved.sidecar_pid):
                 self.sidecar_child = Child("sidecar", saved.sidecar_pid, saved.sidecar_pid)
             run = self._sidecar_run(saved)
             if run is not None:
@@ -121,9 +122,11 @@ class RunRecordMixin:
         records = {s.name: s for s in saved.services if pid_alive(s.pid)}
         if "relay" in records and "validator" in records:
             relay, validator = records["relay"], records["validator"]
-            self.local_services = LocalServices(
-                _child("relay", relay.pid, relay.pgid, relay.log_path), relay.port or 0,
-                _child("validator", validator.pid, validator.pgid, validator.log_path))
+            relay_child = _child("relay", relay.pid, relay.pgid, relay.log_path)
+            validator_child = _child("validator", validator.pid, validator.pgid, validator.log_path)
+            if relay_child is None or validator_child is None:  # pid_alive already ruled out a missing pid
+                return
+            self.local_services = LocalServices(relay_child, relay.port or 0, validator_child)
             self.log(f"Re-attached to local relay (pid {relay.pid}) and validator (pid {validator.pid})")
 
     def _sidecar_run(self, saved: TuiState) -> dict | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -13,6 +13,7 @@ from tui.logic import clock
 from tui.logic import population_state as populations
 from tui.logic.files import read_json_object, write_json_atomic
 from tui.logic.log_lines import page_lines
+from tui.services.session_types import CandidateRow
 
 SIDECAR_ERRORS = (httpx.HTTPError, SidecarError, ValueError)
 LOG_PAGES, LOG_PAGE = 5, 200
@@ -40,7 +41,7 @@ def merge_populations(sidecar: SidecarClient, cursor: int, run_id: str, path: Pa
     return page.cursor
 
 
-def changed_decisions(rows: dict, status: dict | None) -> Iterator[tuple[int, object, dict]]:
+def changed_decisions(rows: Mapping[int, CandidateRow], status: dict | None) -> Iterator[tuple[int, CandidateRow, dict]]:
     """(seq, row, decision) for each shown row whose submitter decision differs from what the row shows."""
     for key, decision in ((status or {}).get("decisions") or {}).items():
         try:

@@ -9,9 +9,7 @@ Blocking: the app calls these methods from thread workers and reads what changed
 from __future__ import annotations
 
 import signal
-import threading
 import uuid
-from collections import OrderedDict, deque
 
 from bittensor_wallet import Keypair
 
@@ -27,7 +25,6 @@ from tui.logic.state_file import clear_state
 from tui.logic.wallets import WalletEntry
 from tui.services import launch, processes, run_view
 from tui.services.child_watch import ChildWatchMixin
-from tui.services.local_stack import LocalServices
 from tui.services.processes import Child
 from tui.services.run_record import RunRecordMixin, stop_recorded
 from tui.services.session_types import TASK_TYPES, CandidateRow, SessionConfig, Snapshot, StartOutcome, suite_label
@@ -49,44 +46,7 @@ class WalletLocked(BitsotaError):
 
 
 class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommandsMixin):
-    def __init__(self, config: SessionConfig) -> None:
-        self.config = config
-        self.wallet: WalletEntry | None = None
-        self.keypair: Keypair | None = None
-        self.coldkey: str | None = None
-        self._password: str | None = None  # an encrypted hotkey's, kept in memory for the submitter only
-        self.run_wallet: WalletEntry | None = None  # the identity the running run signs with
-        self.local_services: LocalServices | None = None
-        self.sidecar_child: Child | None = None
-        self.miner_child: Child | None = None
-        self.submitter_child: Child | None = None
-        self.submitter_status: dict | None = None
-        self.run_id: str | None = None
-        self.task_type: str | None = None
-        self.workers: int | None = None
-        self.started_at: float | None = None
-        self.running = False
-        self.connected = False
-        self.state: dict = {}
-        self.selected_task_type: str | None = None  # the controls' choice, for the SOTA shown while idle
-        self.idle_sota: float | None = None  # the SOTA fetched while no submitter runs
-        self.relay_reachable: bool | None = None
-        self.pool_mode_name = "task"  # Task or Lease coordinator of the pool run
-        self.cursors = {"logs": 0, "candidates": 0, "populations": 0}
-        self.rows: OrderedDict[int, CandidateRow] = OrderedDict()
-        self.history = {name: SeriesHistory() for name in ("global", "local", "verified", "engine")}
-        self._lines: deque[str] = deque(maxlen=20000)
-        self._changed: deque[int] = deque()
-        self._lock = threading.RLock()
-        self._clock_checked = False
-        self._sidecar_restarts = 0
-        self._submitter_restarts = 0
-        self._unanswered_polls = 0  # polls in a row an attached (not owned) sidecar did not answer
-
     # ------------------------------------------------------------------ output for the UI
-    def log(self, text: str) -> None:
-        self._lines.append(text)
-
     def drain_lines(self) -> list[str]:
         lines = []
         while self._lines:
@@ -129,11 +89,6 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
     def shown_relay_reachable(self) -> bool | None:
         status = self.submitter_status if self.running else None
         return status.get("relay_reachable") if status and status.get("mode") == "direct" else self.relay_reachable
-
-    @property
-    def shows_pool(self) -> bool:
-        """Whether the SOTA panel shows the pool SOTA (the run's task type, else the controls')."""
-        return (self.task_type if self.running else self.selected_task_type) == "pool"
 
     # ------------------------------------------------------------------ wallet
     def use_wallet(self, entry: WalletEntry, keypair: Keypair, password: str | None = None) -> None:
@@ -219,6 +174,8 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
 
     def _spawn_submitter(self) -> None:
         wallet = self.run_wallet
+        if wallet is None:
+            raise RuntimeError("a submitter is spawned only for a run with a wallet (run_wallet is None)")
         argv = launch.submitter_argv(self.config, self.run_id or "", self.task_type or "", wallet, self.pool_mode_name)
         self.submitter_child = processes.spawn("submitter", argv, logs_dir() / f"submitter-{self.run_id}.log",
                                                self.config.env, self._password if wallet.encrypted else None)

@@ -12,6 +12,7 @@ from miner.relay_client import RelayClient, RelayError
 from miner.submitter.pool import pool_problem, pool_sota
 from tui.logic import clock
 from tui.services import processes
+from tui.services.session_state import SessionState
 from tui.services.session_types import StartOutcome
 
 DATASET_OF = {"cifar10_binary": "cifar10", "mnist_binary": "mnist"}
@@ -27,7 +28,7 @@ def clock_skew(relay: RelayClient, now: float) -> float | None:
         return None
 
 
-class StartChecksMixin:
+class StartChecksMixin(SessionState):
     # ------------------------------------------------------------------ SOTA shown while idle (§6)
     def refresh_sota(self, force: bool = False) -> None:
         """Fetch the SOTA for the panel (task-type change, start). While mining the submitter keeps it fresh."""

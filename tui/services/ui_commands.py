@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from tui.services import processes
+from tui.services.session_state import SessionState
 
 
-class UiCommandsMixin:
+class UiCommandsMixin(SessionState):
     def set_coldkey(self, address: str, save: bool = True) -> None:
         self.coldkey = address
         if save:
