@@ -124,8 +124,9 @@ class TaskSet:
     def scores(self, program: Program, epochs: int = 1) -> list[float]:
         """As `evaluate_tasks` on these tasks and seeds."""
         predictions = self.predict(program, epochs)
-        if self._regression_labels is not None and all(pred is not None for pred in predictions):
-            return regression_scores(np.stack(predictions), self._regression_labels)
+        complete = [pred for pred in predictions if pred is not None]
+        if self._regression_labels is not None and len(complete) == len(predictions):
+            return regression_scores(np.stack(complete), self._regression_labels)
         return [task_score(pred, task) for pred, task in zip(predictions, self.tasks)]
 
     def run_many(self, programs: Sequence[Program], epochs: int = 1, tasks: slice = slice(None)
@@ -213,7 +214,12 @@ def instruction_elements(ins, program: Program) -> int:
         return 1
     arg1_kind, arg2_kind, _ = OP_KINDS[Op(ins.op)]
     used = [ins.dest] + [addr for addr, kind in ((ins.arg1, arg1_kind), (ins.arg2, arg2_kind)) if kind is not None]
-    rank = max(interpreter.RANK[address_kind(addr)] for addr in used)
+    rank = 0
+    for addr in used:
+        kind = address_kind(addr)
+        if kind is None:
+            raise ValueError(f"instruction {ins} is not skipped but uses the negative address {addr}")
+        rank = max(rank, interpreter.RANK[kind])
     return program.vector_dim**rank
 
 

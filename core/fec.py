@@ -141,7 +141,10 @@ class FecCache:
                 self.put(key, value)
                 for twin in pending[key][1:]:
                     values[twin] = value
-        return values
+        filled = [value for value in values if value is not None]
+        if len(filled) != len(values):
+            raise RuntimeError("a program's fitness was neither cached nor computed")
+        return filled
 
     def fitness(self, program: Program, compute: Callable[[Program], float]) -> float:
         """The cached fitness of an equivalent program, else `compute(program)` (stored under the key)."""

@@ -142,7 +142,10 @@ class EvolveEngine(Engine):
         missing = [i for i, fitness in enumerate(known) if fitness is None]
         for i, fitness in zip(missing, self.evaluate_many([programs[i] for i in missing])):
             known[i] = fitness
-        self._install(programs, known)
+        fitnesses = [fitness for fitness in known if fitness is not None]
+        if len(fitnesses) != len(known):
+            raise RuntimeError("every program of the loaded population is evaluated before it is installed")
+        self._install(programs, fitnesses)
 
     def import_migrants(self, indices: Sequence[int], items: Sequence[dict]) -> None:
         """Newcomers take the exported slots, re-evaluated on this worker's suite."""

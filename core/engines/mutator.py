@@ -98,8 +98,15 @@ class Mutator:
         params += ("c1", "c2")[: CONSTANT_SLOTS.get(ins.op, 0)]
         slot = params[below(rng, len(params))]
         if slot in ("c1", "c2"):
-            return Instruction.make(*ins._replace(**{slot: self._altered_constant(rng, ins.op, slot, getattr(ins, slot))}))
-        return ins._replace(**{slot: self.generator.register(rng, address_kind(getattr(ins, slot)))})
+            value = self._altered_constant(rng, ins.op, slot, getattr(ins, slot))
+            return Instruction.make(*(ins._replace(c1=value) if slot == "c1" else ins._replace(c2=value)))
+        kind = address_kind(getattr(ins, slot))
+        if kind is None:
+            raise ValueError(f"instruction {ins} has a negative {slot} address other than NONE")
+        address = self.generator.register(rng, kind)
+        if slot == "arg1":
+            return ins._replace(arg1=address)
+        return ins._replace(arg2=address) if slot == "arg2" else ins._replace(dest=address)
 
     def _altered_constant(self, rng: random.Random, op: int, slot: str, value: float) -> float:
         if op == Op.CONST_VEC and slot == "c1":

@@ -19,7 +19,7 @@ RANK = {"s": 0, "v": 1, "m": 2}
 UNARY_ELEMENTWISE = (Op.ABS, Op.EXP, Op.LOG, Op.SIN, Op.COS, Op.TAN, Op.HEAVISIDE)
 VECTOR_REDUCTIONS = (Op.NORM, Op.MEAN, Op.STD)
 # Constants an opcode reads (§4.1); the others are kept at 0.0 so equal programs print and hash alike.
-CONSTANT_SLOTS = {Op.CONST: 1, Op.CONST_VEC: 2, Op.GAUSSIAN: 2, Op.UNIFORM: 2}
+CONSTANT_SLOTS: dict[int, int] = {Op.CONST: 1, Op.CONST_VEC: 2, Op.GAUSSIAN: 2, Op.UNIFORM: 2}
 
 
 class Form(NamedTuple):

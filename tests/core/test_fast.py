@@ -56,7 +56,7 @@ def _instruction(g: np.random.Generator) -> Instruction:
     op = int(g.integers(0, N_OPS + 1))  # N_OPS itself is an unknown opcode
     if g.random() < 0.1:
         op = int(g.choice([Op.GAUSSIAN, Op.UNIFORM]))
-    kinds = OP_KINDS.get(op, (None, None, None))
+    kinds = OP_KINDS[Op(op)] if op in OP_KINDS else (None, None, None)
     dest = 0 if g.random() < 0.1 else _register(g, kinds[2])
     return make(op, _register(g, kinds[0]), _register(g, kinds[1]), dest, _constant(g), _constant(g))
 
