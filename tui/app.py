@@ -379,10 +379,12 @@ class BitsotaApp(App):
         """Textual's entries, less its Screenshot: the palette's own one saves into the logs directory."""
         return (command for command in super().get_system_commands(screen) if command.title != "Screenshot")
 
-    def action_screenshot(self) -> None:
-        """Saved under the logs directory; with --web the browser downloads it."""
-        logs_dir().mkdir(parents=True, exist_ok=True)
-        self.deliver_screenshot(path=str(logs_dir()))
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Saved under the logs directory (unless a path is given); with --web the browser downloads it."""
+        if path is None:
+            logs_dir().mkdir(parents=True, exist_ok=True)
+            path = str(logs_dir())
+        self.deliver_screenshot(filename=filename, path=path)
 
     def on_delivery_complete(self, event: events.DeliveryComplete) -> None:
         if event.name == "screenshot":

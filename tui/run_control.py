@@ -119,11 +119,16 @@ class RunControl:
         elif outcome == StartOutcome.NEED_COLDKEY:
             app.push_screen(ColdkeyModal(), self._coldkey_answer)
         elif outcome == StartOutcome.NEED_INVITE:
-            app.push_screen(InviteModal(self._link_invite), lambda code: code and self.start())
+            app.push_screen(InviteModal(self._link_invite), self._start_if)
         elif outcome == StartOutcome.DATASET:
             from core.datasets import data_dir
 
-            app.push_screen(DatasetModal(message.detail, str(data_dir())), lambda retry: retry and self.start())
+            app.push_screen(DatasetModal(message.detail, str(data_dir())), self._start_if)
+
+    def _start_if(self, answer: object) -> None:
+        """A modal's answer: an invite code (linked) or "retry" starts again; None or False does not."""
+        if answer:
+            self.start()
 
     def _coldkey_answer(self, address: str | None) -> None:
         if address:

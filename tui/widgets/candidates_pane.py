@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from functools import partial
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,6 +16,13 @@ from textual.widgets import DataTable
 from tui.logic.files import logs_dir
 from tui.widgets.candidates_table import CandidatesTable
 from tui.widgets.modals import CandidateModal, MessageModal, SaveAsModal
+
+
+@runtime_checkable
+class ShowsPanels(Protocol):
+    """The App, as this pane uses it: a re-verified score is shown by refreshing the panels."""
+
+    def refresh_panels(self) -> None: ...
 
 
 def candidate_issues(candidate: dict) -> list[str]:
@@ -57,7 +65,10 @@ class CandidatesPane(Vertical):
     @work(thread=True, group="reverify", exit_on_error=False)
     def _reverify_worker(self, seq: int) -> None:
         self.session.reverify(seq)
-        self.app.call_from_thread(self.app.refresh_panels)
+        app = self.app
+        if not isinstance(app, ShowsPanels):
+            raise TypeError(f"CandidatesPane runs inside the bitsota App, not {type(app).__name__}")
+        app.call_from_thread(app.refresh_panels)
 
     def export(self) -> None:
         path = logs_dir() / f"candidates-{self.session.run_id or 'none'}.jsonl"
@@ -69,7 +80,10 @@ class CandidatesPane(Vertical):
 
     @on(DataTable.RowSelected, "#candidates-table")
     def _open_candidate(self, event: DataTable.RowSelected) -> None:
-        row = self.session.rows.get(int(event.row_key.value))
+        key = event.row_key.value
+        if key is None:  # every row is added with its seq as the key
+            return
+        row = self.session.rows.get(int(key))
         if row is not None:
             self.app.push_screen(CandidateModal(row, candidate_issues(row.candidate)),
                                  partial(self._candidate_action, row))

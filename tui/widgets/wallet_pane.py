@@ -3,6 +3,7 @@ of an encrypted hotkey), creating a TEST hotkey, importing one, and setting the 
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from textual import on
@@ -52,9 +53,9 @@ class WalletPane(Vertical):
         if self.session.keypair is not None:
             return
         if self.session.config.local and not self.args.wallet:
-            entry = ensure_local_keys()
+            local_entry = ensure_local_keys()
             self.rescan()  # the first --local run has just created these keys
-            self.select(entry)
+            self.select(local_entry)
             return
         saved = read_json_object(bitsota_home() / "wallet_settings.json")
         wallet = self.args.wallet or saved.get("last_wallet")
@@ -83,10 +84,14 @@ class WalletPane(Vertical):
             if entry.key in table.rows:
                 table.update_cell(entry.key, "active", ACTIVE if entry.key == active else "")
 
+    def _password_answer(self, entry: WalletEntry, password: str | None) -> None:
+        if password is not None:  # None: the modal was cancelled
+            self.select(entry, password)
+
     def select(self, entry: WalletEntry, password: str | None = None) -> None:
         if entry.encrypted and password is None:
             self.app.push_screen(PasswordModal(f"{entry.wallet}/{entry.hotkey}"),
-                                 lambda answer: answer is not None and self.select(entry, answer))
+                                 partial(self._password_answer, entry))
             return
         try:
             keypair = load_keypair(entry, password)
