@@ -20,13 +20,27 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
+from typing import TypedDict
 
 from core.engines import BaselineEngine, EngineParams
 from core.engines.fitness import miner_fitness
 from core.evaluate import selected_evaluator
 
-DEMO_SHAPE = dict(input_dim=4, scalar_count=4, vector_count=3, matrix_count=1,
-                  setup_max_ops=10, predict_max_ops=2, learn_max_ops=8)
+
+class DemoShape(TypedDict):
+    """The AutoML-Zero demo's input, memory and phase sizes, as `EngineParams` keywords."""
+
+    input_dim: int
+    scalar_count: int
+    vector_count: int
+    matrix_count: int
+    setup_max_ops: int
+    predict_max_ops: int
+    learn_max_ops: int
+
+
+DEMO_SHAPE = DemoShape(input_dim=4, scalar_count=4, vector_count=3, matrix_count=1,
+                       setup_max_ops=10, predict_max_ops=2, learn_max_ops=8)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def measure(url: str, run_id: str, seconds: float) -> dict:
     from textual import events
+    from textual.widgets import TabbedContent
 
     from tui import cli
     from tui.app import BitsotaApp
@@ -70,7 +71,7 @@ async def measure(url: str, run_id: str, seconds: float) -> dict:
     latencies: list[float] = []
     async with app.run_test(size=(120, 34)):
         app.run_control.arm_poll()
-        tabs = app.query_one("#tabs")
+        tabs = app.query_one("#tabs", TabbedContent)
         deadline = time.monotonic() + seconds
         keys = ["2", "1"]
         while time.monotonic() < deadline:
@@ -86,7 +87,7 @@ async def measure(url: str, run_id: str, seconds: float) -> dict:
             latencies.append(time.perf_counter() - started)
             await asyncio.sleep(0.1)
         pane = app.query_one(LogPane)
-        shown, received = pane.line_count, pane.buffer.received
+        shown, received = len(pane.lines), pane.buffer.received  # the lines the RichLog holds, as Log.line_count was
         session.running = False
     return {"latencies": latencies, "pane_lines": shown, "received": received,
             "max_lines": config.settings.log_max_lines}

@@ -32,6 +32,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from typing import TypedDict
 
 from core.dsl import from_dsl, to_dsl
 from core.engines import DEFAULT_ENGINE, ENGINE_NAMES, EngineParams, make_engine
@@ -45,7 +46,19 @@ FOUND_SCORE = 0.99
 UNSEEN_TASKS = 100
 UNSEEN_FIRST_ID = 1000  # extension ids from here have parameter seeds no miner suite id uses
 VALIDATOR_TASK_SEED = 1337
-DEMO_SHAPE = dict(scalar_count=4, vector_count=3, matrix_count=1, setup_max_ops=10, predict_max_ops=2, learn_max_ops=8)
+class DemoShape(TypedDict):
+    """The AutoML-Zero demo's memory and phase sizes, as `EngineParams` keywords."""
+
+    scalar_count: int
+    vector_count: int
+    matrix_count: int
+    setup_max_ops: int
+    predict_max_ops: int
+    learn_max_ops: int
+
+
+DEMO_SHAPE = DemoShape(scalar_count=4, vector_count=3, matrix_count=1, setup_max_ops=10, predict_max_ops=2,
+                       learn_max_ops=8)
 EXAMPLES = 100
 
 
@@ -163,11 +176,10 @@ def seed_lines(r: SeedResult) -> dict:
 
 
 def summary(results: list[SeedResult]) -> dict:
-    found = [r for r in results if r.seconds_to_found is not None]
+    found = [r.seconds_to_found for r in results if r.seconds_to_found is not None]
     return {
         "found": f"{len(found)}/{len(results)}",
-        "median_cpu_seconds_to_found": (f"{statistics.median(r.seconds_to_found for r in found):.1f}"
-                                        if found else "none"),
+        "median_cpu_seconds_to_found": f"{statistics.median(found):.1f}" if found else "none",
         "best_unseen_median": f"{statistics.median(r.unseen for r in results):.6f}",
         "evals_per_cpu_second": f"{sum(r.evaluations for r in results) / sum(r.search_seconds for r in results):.0f}",
     }
