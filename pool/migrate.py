@@ -24,7 +24,7 @@ class ForeignSchema(BitsotaError):
 
 
 class NotMigrated(BitsotaError):
-    def __init__(self, url: str, revision: str | None, head: str):
+    def __init__(self, url: str, revision: str | None, head: str | None):
         super().__init__(f"database at {url} is at revision {revision or 'none'}, not {head}; "
                          "start without --no-migrate (or run --migrate-only first)")
 

@@ -92,7 +92,7 @@ class _Env:
         value = self.env.get(name, "").strip()
         return value or default
 
-    def number(self, name: str, default: float, kind: type = int, minimum: float | None = None):
+    def number(self, name: str, default: float | None, kind: type = int, minimum: float | None = None):
         raw = self.env.get(name, "").strip()
         if not raw:
             return default

@@ -16,6 +16,7 @@ from sidecar.loopback import LoopbackOnly
 from sidecar.replay import replay
 from sidecar.routes import router
 from sidecar.routes.runs import parse_batch
+from sidecar.run import Run
 from sidecar.state import SidecarState
 
 __all__ = ["create_app", "parse_batch"]
@@ -28,7 +29,9 @@ def create_app(config: SidecarConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        journal, runs, current = None, {}, None
+        journal: Journal | None = None
+        runs: dict[str, Run] = {}
+        current: str | None = None
         if config.journal_dir is not None:
             runs, current = replay(config.journal_dir, config.journal_keep_runs)
             journal = Journal(config.journal_dir, config.journal_max_bytes)

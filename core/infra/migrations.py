@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-Guard = Callable[[Connection], None]
+Guard = Callable[[Connection], object]  # raises to refuse the upgrade; what it returns is ignored
 
 
 def alembic_config(connection: Connection, migrations_dir: Path) -> Config:

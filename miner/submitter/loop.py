@@ -170,7 +170,7 @@ class Submitter:
             self.record.sota_seen(now, self.record.global_sota)
             return
         try:
-            value = self.relay.sota_threshold()
+            value = self._direct_relay().sota_threshold()
         except RelayError as exc:
             self._relay_seen(False, str(exc))
             return
@@ -237,6 +237,8 @@ class Submitter:
         elif decision.action == "pending":
             self._park({**candidate, "rescored": score})
         elif decision.action == "submit":
+            if score is None:
+                raise RuntimeError(f"candidate {seq}: a submit decision needs a finite re-scored score")
             self._submit(candidate, seq, score)
 
     def _park(self, candidate: dict) -> None:
@@ -260,11 +262,16 @@ class Submitter:
             self.record.counters["skipped"] += 1
             self.record.decide(seq, "skipped", decision.reason, candidate["rescored"])
 
+    def _direct_relay(self) -> RelayClient:
+        if self.relay is None:
+            raise RuntimeError("relay calls are made only in direct mode; this submitter runs for a pool")
+        return self.relay
+
     def _submit(self, candidate: dict, seq: int, score: float) -> None:
         body = submission_body(candidate, self.options.run_id, score)
         result_id, detail = None, None
         try:
-            answer = self.relay.submit_solution(body["task_id"], body["algorithm_result"], score)
+            answer = self._direct_relay().submit_solution(body["task_id"], body["algorithm_result"], score)
             status, result_id = "submitted", answer.get("result_id")
             self._relay_seen(True)
         except RelayError as exc:

@@ -113,7 +113,8 @@ class StatusRecord:
         self.sota_history = [p for p in saved.get("sota_history") or [] if isinstance(p, list) and len(p) == 2]
         counters = saved.get("counters") or {}
         self.counters.update({k: int(counters[k]) for k in COUNTERS if isinstance(counters.get(k), int)})
-        self.resume = saved.get("resume") if isinstance(saved.get("resume"), dict) else {}
+        resume = saved.get("resume")
+        self.resume = resume if isinstance(resume, dict) else {}
 
     def write(self, path: Path, now: float) -> None:
         write_json_atomic(path, self.to_json(now), allow_nan=False)

@@ -33,8 +33,10 @@ class RelayProcess:
         return self
 
     def _healthy(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"relay exited {self.process.returncode}: {self.process.stderr.read().decode()[-2000:]}")
+        process = self.process
+        assert process is not None and process.stderr is not None, "start() spawns the relay with a stderr pipe"
+        if process.poll() is not None:
+            raise AssertionError(f"relay exited {process.returncode}: {process.stderr.read().decode()[-2000:]}")
         return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
 
     def stop(self) -> None:
