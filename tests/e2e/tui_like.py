@@ -57,17 +57,19 @@ class TuiLikeSubmitter:
     def submitted(self) -> list[dict]:
         return [candidate for candidate, outcome in self.outcomes if outcome == "submitted"]
 
-    def _handle(self, candidate: dict, global_sota: float, local_sota: float | None) -> str:
+    def _handle(self, candidate: dict, global_sota: float | None, local_sota: float | None) -> str:
         decision = self.book.decide(candidate, global_sota, local_sota, time.time())
         rescored = None
         if decision.action == "verify":
             rescored = rescore(candidate, self.workdir)
             decision = self.book.decide(candidate, global_sota, local_sota, time.time(), rescored)
         if decision.action == "pending":  # the cooldown after a successful submission
+            assert rescored is not None, "a candidate is parked only after its re-score"
             self.book.park({**candidate, "rescored": rescored.score})
             return "pending"
         if decision.action != "submit":
             return f"skipped: {decision.reason}"
+        assert rescored is not None, "a candidate is submitted only after its re-score"
         score = candidate["verified"] = rescored.score  # what was submitted, for the tests to compare
         body = submission_body(candidate, self.run_id, score)
         try:
