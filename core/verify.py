@@ -31,7 +31,7 @@ NEG_INF = float("-inf")
 MAX_DSL_BYTES = 1 << 20
 MAX_INSTRUCTION_LINES = 4096
 MAX_MEMORY_FLOATS = 4_194_304
-DEFAULT_MAX_WORK = 2 * 10**11
+DEFAULT_MAX_WORK = 15 * 10**9  # ≈ 3.5 s of validator CPU at worst (validator.md, "Work limit")
 ALLOW_SYNTHETIC_ENV = "BITSOTA_ALLOW_SYNTHETIC_DATA"
 
 
@@ -132,12 +132,14 @@ def check_memory(program) -> None:
         raise Rejected(f"program memory is {floats} floats, more than {MAX_MEMORY_FLOATS}")
 
 
-def check_work(program, tasks, epochs: int) -> None:
+def check_work(program, entries, epochs: int) -> None:
+    """Refuse, before any task is built, a program whose suite would cost more than VALIDATOR_MAX_WORK."""
     from core.evaluate import estimate_work
 
-    work, limit = estimate_work(program, tasks, epochs), max_work()
+    work, limit = estimate_work(program, [entry.spec.row_counts() for entry in entries], epochs), max_work()
     if work > limit:
-        raise Rejected(f"estimated work {work:.3g} element operations exceeds VALIDATOR_MAX_WORK {limit:.3g}")
+        raise Rejected(f"estimated work {work:.3g} units exceeds VALIDATOR_MAX_WORK {limit:.3g}: the program "
+                       f"is too expensive to verify (fewer or smaller instructions, or a smaller input_dim)")
 
 
 # ---------------------------------------------------------------- the suite
@@ -169,9 +171,9 @@ def _run_suite(result: Verification, dsl: str, settings: ValidatorHyperparams, e
     result.suite_seed = suite_seed(result.task_seed, result.input_dim)
     result.task_ids = [entry.spec.task_id for entry in entries]
     result.eval_seeds = [entry.eval_seed for entry in entries]
+    check_work(program, entries, settings.epochs)
     tasks = [entry.load() for entry in entries]  # DatasetUnavailable propagates to the caller
     result.synthetic_data = _uses_synthetic(entries)
-    check_work(program, tasks, settings.epochs)
     result.evaluator = selected_evaluator(evaluator)
     result.per_task = evaluate_tasks(program, tasks, result.eval_seeds, settings.epochs, result.evaluator)
     result.score = median_score(result.per_task)

@@ -8,7 +8,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 
 from core.tasks.base import TaskData
-from core.tasks.projected import build_projected_task
+from core.tasks.projected import build_projected_task, split_sizes
 from core.tasks.store import STORE
 
 
@@ -24,6 +24,11 @@ class ProjectedSpec:
     @property
     def input_dim(self) -> int:
         return self.n_components
+
+    def row_counts(self) -> tuple[int, int]:
+        """(train rows, validation rows) at most, known without building the task (a smaller pool gives fewer)."""
+        n_train = split_sizes(self.n_samples, self.train_split)
+        return n_train, max(0, self.n_samples - n_train)
 
     def build_with_indices(self) -> tuple[TaskData, np.ndarray]:
         """The task data (uncached) and the drawn positions in the pool."""
