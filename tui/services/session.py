@@ -81,7 +81,7 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
         self._lock = threading.RLock()
         self._clock_checked = False
         self._sidecar_restarts = 0
-        self._submitter_restarts = 0
+        self._submitter_restarts, self._submitter_given_up = 0, False  # given up: it finished, or died twice
         self._unanswered_polls = 0  # polls in a row an attached (not owned) sidecar did not answer
 
     # ------------------------------------------------------------------ output for the UI
@@ -232,6 +232,7 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
         self._changed.clear()
         self.history = {name: SeriesHistory() for name in self.history}
         self.state, self.submitter_status = {}, None
+        self._submitter_restarts, self._submitter_given_up = 0, False
 
     def _ensure_sidecar(self) -> None:
         if self.sidecar_child is not None and self.sidecar_child.alive():
