@@ -170,3 +170,11 @@ def test_run_many_rejects_inconsistent_buffers():
         batch.run_many([Program(vector_dim=4, predict=[[16, 20, 20, 0, 0.0, 0.0]])])
     with pytest.raises(ValueError, match="contiguous"):
         batch.run_many([program], tasks=slice(None, None, 2))
+
+
+def test_search_benchmark_paths_agree(capsys):
+    from benchmarks import bench_evaluator
+
+    assert bench_evaluator.main(["--search-children", "60", "--seeds", "1,2"]) == 0
+    lines = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
+    assert lines["paths_identical"] == "true" and float(lines["batch_us_per_child_median"]) > 0
