@@ -11,6 +11,7 @@ import pytest
 from core import fast, interpreter
 from core.evaluate import TaskSet
 from core.fec import FecCache, probe_traces, trace_bytes
+from core.scoring import regression_scores, score_of_rmse
 from core.program import Instruction, Op, Program
 from core.tasks.base import BINARY, TaskData
 from tests.core.test_fast import FAMILIES, assert_same_bits, fixture_task, random_program
@@ -178,3 +179,17 @@ def test_search_benchmark_paths_agree(capsys):
     assert bench_evaluator.main(["--search-children", "60", "--seeds", "1,2"]) == 0
     lines = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
     assert lines["paths_identical"] == "true" and float(lines["batch_us_per_child_median"]) > 0
+
+
+@pytest.mark.parametrize("examples", [1, 7, 8, 100, 129, 300])
+def test_rmse_in_c_gives_the_numpy_scores(examples):
+    g = np.random.default_rng(examples)
+    labels = g.standard_normal((3, examples)).astype(np.float32)
+    preds = (g.standard_normal((30, examples)) * g.choice([0.01, 1.0, 1e3, 1e20], (30, 1))).astype(np.float32)
+    preds[4, 0], preds[5, -1], preds[6, examples // 2] = np.nan, np.inf, -np.inf
+    preds[7] = np.tile(labels, (10, 1))[7]  # a perfect row: rmse 0
+    expected = regression_scores(preds, np.tile(labels, (10, 1)))
+    assert [score_of_rmse(r) for r in fast.regression_rmse(preds, labels).tolist()] == expected
+    assert expected[7] == 1.0 and expected[4] == expected[5] == expected[6] == -math.inf
+    with pytest.raises(ValueError, match="rows of m"):
+        fast._fastexec.regression_rmse(preds, labels, examples, np.empty(29, np.float32))
