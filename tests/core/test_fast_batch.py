@@ -193,3 +193,19 @@ def test_rmse_in_c_gives_the_numpy_scores(examples):
     assert expected[7] == 1.0 and expected[4] == expected[5] == expected[6] == -math.inf
     with pytest.raises(ValueError, match="rows of m"):
         fast._fastexec.regression_rmse(preds, labels, examples, np.empty(29, np.float32))
+
+
+def test_batch_api_without_the_extension_falls_back_to_canonical(monkeypatch):
+    """With core._fastexec missing, `auto` picks the canonical interpreter and every batch call still works."""
+    g = np.random.default_rng(21)
+    tasks, seeds = _suite("scalar_linear", 4, 3, seed=4)
+    programs = [random_program(g, 4) for _ in range(12)] + [_learner(4)]
+    compiled = TaskSet(tasks, seeds, "fast")
+    expected_scores, expected_traces = compiled.scores_many(programs), probe_traces(TaskSet(tasks[:1], [1337], "fast"), programs)
+    monkeypatch.setattr(fast, "_fastexec", None)
+    monkeypatch.setenv("BITSOTA_EVALUATOR", "auto")
+    fallback = TaskSet(tasks, seeds)
+    assert fallback.evaluator == "canonical"
+    assert fallback.scores_many(programs) == expected_scores
+    assert fallback.scores_many(programs, hurdle=True)[-1] == expected_scores[-1]
+    assert probe_traces(TaskSet(tasks[:1], [1337]), programs) == expected_traces
