@@ -115,3 +115,20 @@ def test_one_generation_is_one_batch_and_children_age_out_the_oldest():
     assert second.evaluations == 18 and len(second.population) == 12
     assert all(all(p is not q for q, _ in second.population) for p in oldest)
     assert second.best_fitness >= max(first.best_fitness, *(f for _, f in second.population))
+
+
+def test_a_stagnant_lineage_restarts_from_a_fresh_population_and_keeps_the_best():
+    params = EngineParams(input_dim=DIM, pop_size=8, restart_after=20, **SHAPE)
+    engine = EvolveEngine(params, lambda program: 1.0, seed=5)  # nothing ever improves
+    for _ in range(6):
+        engine.evolve_generation()
+    assert engine.restarts == 0  # 8 + 6 * 2 evaluations: not yet 20 since the first best
+    first_best = engine.best_program
+    for _ in range(20):
+        result = engine.evolve_generation()
+    assert engine.restarts >= 2 and result.evaluations > 8 + 26 * 2  # each restart evaluates a population
+    assert engine.best_program is first_best and engine.best_fitness == 1.0
+    never = EvolveEngine(EngineParams(input_dim=DIM, pop_size=8, restart_after=0, **SHAPE), lambda p: 1.0, seed=5)
+    for _ in range(26):
+        never.evolve_generation()
+    assert never.restarts == 0
