@@ -78,3 +78,19 @@ def test_stored_candidates_are_capped_in_bytes(spawn_sidecar):
     items = httpx.get(sidecar.url + "/candidates", params={"limit": 500}, timeout=60).json()["items"]
     assert sum(len(json.dumps(item)) for item in items) <= CANDIDATE_STORE_BYTES
     assert items[-1]["validator_score"] == 0.9  # the newest survive
+
+
+def test_stores_of_many_runs_are_capped_together(spawn_sidecar):
+    from sidecar.caps import TOTAL_STORE_BYTES
+
+    sidecar = spawn_sidecar()
+    blob = "x" * (12 * 1024 * 1024)
+    runs = TOTAL_STORE_BYTES // len(blob) + 8  # together far over the budget, each run under its own caps
+    for index in range(runs):
+        event = {"type": "candidate", "validator_score": 0.5, "dsl": blob}
+        response = httpx.post(sidecar.url + "/ingest_batch", json={"run_id": f"r{index}", "events": [event]},
+                              timeout=60)
+        assert response.status_code == 200
+    kept = [run["run_id"] for run in httpx.get(sidecar.url + "/runs").json()["runs"]]
+    assert len(kept) * len(blob) <= TOTAL_STORE_BYTES
+    assert f"r{runs - 1}" in kept and "r0" not in kept
