@@ -9,6 +9,16 @@ once on the first K tasks (it is slow) and both evaluators are compared per task
 speedup = canonical seconds per task / fast seconds per task, on the same program, tasks and seeds. Times are
 CPU seconds of this process (both evaluators are single-threaded), so other load on a shared machine does not
 inflate them.
+
+    python -m benchmarks.bench_evaluator --search-children N [--seeds 1,2,3] [--paths single,batch]
+
+measures the evaluation a search does per child on the AutoML-Zero demo suite (10 scalar_linear tasks of
+100/100 examples, 4 features, program shape ops 10/2/8 and registers 4/3/1, FEC on 10/10 probe rows): N
+programs per seed made by 1-20 of `baseline`'s mutations from the empty program, each given its fitness
+through the functional equivalence cache (a fresh one per path). `single` is the one-program path the
+engines used (`FecCache.fitness` with `TaskSet.scores`), `batch` the batch API (`FecCache.fitness_many` with
+`TaskSet.scores_many`, 32 programs per call). Prints us_per_child per seed and path, and whether the two
+paths gave identical fitness values.
 """
 
 from __future__ import annotations
@@ -102,9 +112,78 @@ def same_bits(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
 
 
+SEARCH_SHAPE = dict(scalar_count=4, vector_count=3, matrix_count=1, setup_max_ops=10, predict_max_ops=2,
+                    learn_max_ops=8)
+SEARCH_BATCH = 32
+
+
+def search_children(seed: int, count: int) -> list[Program]:
+    """`count` programs of the demo shape, each 1-20 of baseline's mutations away from the empty program."""
+    from core.engines.baseline import regularized_mutation
+    from core.program import empty_program
+
+    rng = np.random.Generator(np.random.PCG64(seed))
+    children = []
+    for _ in range(count):
+        program = empty_program(4, **SEARCH_SHAPE)
+        for _ in range(int(rng.integers(1, 21))):
+            regularized_mutation(rng, program)
+        children.append(program)
+    return children
+
+
+def search_fitness_paths(seed: int, count: int, paths: list[str]) -> dict[str, tuple[float, list[float]]]:
+    """CPU seconds per child and the fitness values of each path on the same children."""
+    from core.evaluate import TaskSet
+    from core.fec import FecCache
+    from core.scoring import fitness
+    from core.tasks import miner_suite
+
+    suite = miner_suite("scalar_linear", 4, 10, 0, train_examples=100, val_examples=100)
+    tasks = [entry.load() for entry in suite]
+    task_set = TaskSet(tasks, [entry.eval_seed for entry in suite])
+    children = search_children(seed, count)
+    results = {}
+    for path in paths:
+        fec = FecCache(tasks[0], suite[0].spec.descriptor, input_dim=4, task_count=10, miner_task_seed=0,
+                       capacity=100_000, train_examples=10, valid_examples=10)
+        start = time.process_time()
+        if path == "single":
+            values = [fec.fitness(child, lambda p: fitness(task_set.scores(p))) for child in children]
+        else:
+            values = []
+            for i in range(0, len(children), SEARCH_BATCH):
+                values += fec.fitness_many(children[i:i + SEARCH_BATCH],
+                                           lambda ps: [fitness(row) for row in task_set.scores_many(ps)])
+        results[path] = ((time.process_time() - start) / count, values)
+    return results
+
+
+def run_search_benchmark(count: int, seeds: list[int], paths: list[str]) -> int:
+    print(f"search_children={count}")
+    per_path: dict[str, list[float]] = {path: [] for path in paths}
+    identical = True
+    for seed in seeds:
+        results = search_fitness_paths(seed, count, paths)
+        for path, (seconds, values) in results.items():
+            per_path[path].append(seconds)
+            print(f"seed_{seed}_{path}_us_per_child={seconds * 1e6:.2f}")
+        identical &= len({repr(values) for _, values in results.values()}) == 1
+    for path, times in per_path.items():
+        print(f"{path}_us_per_child_median={statistics.median(times) * 1e6:.2f}")
+        print(f"{path}_children_per_cpu_second={1 / statistics.median(times):.0f}")
+    if len(paths) > 1:
+        print(f"paths_identical={identical}".lower())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", choices=sorted(CONFIGS), default="cifar-default")
+    parser.add_argument("--search-children", type=int, metavar="N",
+                        help="instead of a config: per-child search evaluation of N programs per seed")
+    parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds of --search-children")
+    parser.add_argument("--paths", default="single,batch", help="--search-children paths: single, batch or both")
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats of the compiled evaluator")
     parser.add_argument("--tasks", type=int, help="number of tasks D (default: the config's)")
     parser.add_argument("--canonical-tasks", type=int, help="tasks timed on the canonical interpreter (0 = skip)")
@@ -112,6 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     if not fast.available():
         print("error: the compiled evaluator core._fastexec is not built (pip install -e .)", file=sys.stderr)
         return 1
+    if args.search_children is not None:
+        paths = [p for p in args.paths.split(",") if p]
+        if args.search_children < 1 or not paths or set(paths) - {"single", "batch"}:
+            parser.error("--search-children needs N >= 1 and --paths from single,batch")
+        try:
+            seeds = [int(seed) for seed in args.seeds.split(",") if seed]
+        except ValueError:
+            parser.error(f"--seeds takes comma-separated integers, not {args.seeds!r}")
+        return run_search_benchmark(args.search_children, seeds, paths)
     config = CONFIGS[args.config]
     task_count = args.tasks or config.tasks
     tasks, seeds = load_suite(config, task_count)

@@ -1071,6 +1071,48 @@ done:
     return result;
 }
 
+/* The rmse of regression scores (§7; core/scoring.py `regression_scores` is its numpy definition): per row,
+ * errors pred - y in binary32, numpy's pairwise sum of their squares ("0 +" included), / m, sqrt. The label
+ * rows repeat: prediction row r is scored against label row r mod (label rows). */
+static PyObject *regression_rmse(PyObject *self, PyObject *args)
+{
+    Py_buffer preds = {0}, labels = {0}, out = {0};
+    Py_ssize_t m;
+    PyObject *result = NULL;
+    float *errors = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*nw*", &preds, &labels, &m, &out)) return NULL;
+    Py_ssize_t rows = m > 0 ? preds.len / 4 / m : 0, label_rows = m > 0 ? labels.len / 4 / m : 0;
+    if (m < 1 || preds.len != 4 * m * rows || labels.len != 4 * m * label_rows || out.len != 4 * rows ||
+        (rows > 0 && label_rows == 0)) {
+        PyErr_SetString(PyExc_ValueError, "regression_rmse: float32 rows of m predictions, label rows of m, one output per row");
+        goto done;
+    }
+    errors = PyMem_Malloc((size_t)m * sizeof(float));
+    if (errors == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const float *p = (const float *)preds.buf, *y = (const float *)labels.buf;
+    float *rmse = (float *)out.buf;
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        const float *row = p + r * m, *label = y + (r % label_rows) * m;
+        int finite = 1;
+        for (Py_ssize_t k = 0; k < m; k++) {
+            finite &= isfinite(row[k]) != 0;
+            errors[k] = row[k] - label[k];
+        }
+        rmse[r] = finite ? sqrtf(pw_products(errors, errors, m, 0) / (float)m) : NAN;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyMem_Free(errors);
+    PyBuffer_Release(&preds);
+    PyBuffer_Release(&labels);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 /* The FEC trace of algorithm.md §11 step 3 (core/fec.py `trace_bytes` is its numpy definition): pred - y,
  * rounded to 3 decimals as numpy's round does it in float32 (x * 1000, rint, / 1000), NaN -> 0,
  * +-inf -> +-1e6, as little-endian float32 bytes. */
@@ -1130,6 +1172,8 @@ static PyMethodDef METHODS[] = {
     {"compile", compile_program, METH_O, COMPILE_DOC},
     {"run", run, METH_VARARGS, RUN_DOC},
     {"run_many", run_many, METH_VARARGS, RUN_MANY_DOC},
+    {"regression_rmse", regression_rmse, METH_VARARGS,
+     "regression_rmse(preds, labels, m, out): per row of m float32 predictions, the rmse of §7 (NaN if one is not finite)."},
     {"fec_trace", fec_trace, METH_VARARGS, "fec_trace(preds, labels) -> bytes: the FEC trace of float32 predictions."},
     {"draw", draw, METH_VARARGS, "draw(seed_state, gaussian, out): fill a float32 buffer with draws."},
     {NULL, NULL, 0, NULL},

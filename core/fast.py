@@ -140,3 +140,13 @@ def fec_trace(predictions: np.ndarray, labels: np.ndarray) -> bytes:
     so a (programs, rows) array against labels tiled to that shape gives every program's trace in one call."""
     return _fastexec.fec_trace(np.ascontiguousarray(predictions, dtype=np.float32),
                                np.ascontiguousarray(labels, dtype=np.float32))
+
+
+def regression_rmse(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The rmse of `core.scoring.regression_scores` per row of a (rows, m) float32 array, computed in C; the
+    rows of `labels` (k, m) repeat (row r against label row r mod k). NaN where a prediction is not finite."""
+    predictions = np.ascontiguousarray(predictions, dtype=np.float32)
+    labels = np.ascontiguousarray(labels, dtype=np.float32)
+    out = np.empty(predictions.shape[0], dtype=np.float32)
+    _fastexec.regression_rmse(predictions, labels, labels.shape[-1], out)
+    return out

@@ -45,7 +45,12 @@ def regression_scores(predictions: np.ndarray, labels: np.ndarray) -> list[float
     with np.errstate(all="ignore"):
         errors = predictions - labels
         rmse = np.sqrt(pw(errors * errors) / np.float32(labels.shape[-1])).tolist()
-    return [1.0 - _TWO_OVER_PI * math.atan(r) if ok and math.isfinite(r) else NEG_INF for ok, r in zip(finite, rmse)]
+    return [score_of_rmse(r) if ok else NEG_INF for ok, r in zip(finite, rmse)]
+
+
+def score_of_rmse(rmse: float) -> float:
+    """1 − (2/π)·atan(rmse); −inf when the rmse is not finite."""
+    return 1.0 - _TWO_OVER_PI * math.atan(rmse) if math.isfinite(rmse) else NEG_INF
 
 
 def median_score(scores: Iterable[float]) -> float:

@@ -49,6 +49,30 @@ class UsageError(BitsotaError, ValueError):
     """A bad flag or config value; the message is the single line to print (exit status 2)."""
 
 
+class MinerOptions(argparse.Namespace):
+    """The options of one mining command, validated once (`parse_options`) and read-only from then on: every
+    module that mines reads the same values. `replace` gives a changed copy; pickling (worker processes)
+    keeps the values."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"miner options are read-only; use options.replace({name}=...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("miner options are read-only")
+
+    @classmethod
+    def of(cls, namespace: argparse.Namespace) -> "MinerOptions":
+        options = cls.__new__(cls)
+        options.__dict__.update(vars(namespace))
+        return options
+
+    def replace(self, **changes: Any) -> "MinerOptions":
+        unknown = set(changes) - set(vars(self))
+        if unknown:
+            raise AttributeError(f"no such miner options: {', '.join(sorted(unknown))}")
+        return MinerOptions.of(argparse.Namespace(**{**vars(self), **changes}))
+
+
 class OneLineParser(cli.OneLineParser):
     """The one-line parser of core.cli, but an error raises UsageError (the caller prints it) instead of exiting."""
 
@@ -149,10 +173,9 @@ def miner_dests(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
 
 # ---------------------------------------------------------------- parsing with a problem config
 
-def parse_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse `argv` with the `--config` defaults applied (§3.1), then validate and resolve the values.
-
-    The result also carries `config_env` (the config's environment, not yet exported)."""
+def parse_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> MinerOptions:
+    """Parse `argv` with the `--config` defaults applied (§3.1), then validate and resolve the values into
+    read-only options. They also carry `config_env` (the config's environment, not yet exported)."""
     config_path = pre_parse_config(argv)
     config: dict[str, Any] = {}
     if config_path:
@@ -164,7 +187,7 @@ def parse_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None = 
     args = parser.parse_args(argv)
     args.config_env = problem_config.environment(config)
     validate(args)
-    return args
+    return MinerOptions.of(args)
 
 
 def pre_parse_config(argv: Sequence[str] | None) -> str | None:
@@ -225,7 +248,8 @@ def _config_int(name: str, value: Any) -> int:
 # ---------------------------------------------------------------- validation
 
 def validate(args: argparse.Namespace) -> None:
-    """Check merged values (§2.2 'values are validated after merging') and normalise names in place."""
+    """Check merged values (§2.2 'values are validated after merging') and normalise names in place
+    (before the options are frozen)."""
     for dest, (low, high) in INT_LIMITS.items():
         value = getattr(args, dest, None)
         if value is not None:
@@ -264,11 +288,11 @@ def _check_range(dest: str, value: int, low: int, high: int | None) -> None:
         raise UsageError(f"{flag_name(dest)} must be {bounds}, got {value}")
 
 
-def resolve_seed(args: argparse.Namespace) -> int:
-    """The base seed; without --seed one is drawn from OS entropy (and stays in `args`)."""
-    if args.seed is None:
-        args.seed = secrets.randbelow(2**31 - 1)
-    return args.seed
+def resolve_seed(options: MinerOptions) -> MinerOptions:
+    """The options with a base seed; without --seed one is drawn from OS entropy."""
+    if options.seed is None:
+        return options.replace(seed=secrets.randbelow(2**31 - 1))
+    return options
 
 
 def apply_runtime_environment(args: argparse.Namespace) -> list[str]:
@@ -285,15 +309,14 @@ def configure_logging(level: str) -> None:
         logging.getLogger(chatty).setLevel(max(logging.WARNING, getattr(logging, level)))
 
 
-def prepare_run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+def prepare_run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> MinerOptions:
     """Everything a mining command does before its first event: parse and validate, set up logging,
     export the config env and the data dir, and fix the seed. Raises UsageError."""
     args = parse_options(parser, argv)
     configure_logging(args.log_level)
     apply_runtime_environment(args)
     check_evaluator()
-    resolve_seed(args)
-    return args
+    return resolve_seed(args)
 
 
 def check_evaluator() -> None:

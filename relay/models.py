@@ -107,5 +107,22 @@ class SotaEvent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+class RecentClaim(Base):
+    """A solution hash and when it was last submitted (the 5-minute duplicate check, relay.claims)."""
+
+    __tablename__ = "recent_claims"
+    solution_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class SubmissionTime(Base):
+    """One submission attempt of a miner (the optional hourly rate limit, relay.claims)."""
+
+    __tablename__ = "submission_times"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    miner_hotkey: Mapped[str] = mapped_column(String(48), index=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
 # Spent signatures (core.infra.replay); shared by every relay process on this database.
 ReplayLedgerTable = ledger_table(Base.metadata)

@@ -10,6 +10,8 @@ EVENT_ID_MEMORY = 10_000
 WORKERS_CAP = 1024  # per run; progress from further worker ids is not tracked
 # Runs kept in memory; beyond this the least recently updated run other than the current one is dropped.
 RUNS_CAP = 100
+# The stores of all runs together; beyond this the stalest runs other than the current one are dropped.
+TOTAL_STORE_BYTES = 512 << 20
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_EVENTS_PER_BATCH = 10_000
 
@@ -23,6 +25,7 @@ def caps_summary() -> dict:
         "event_ids": EVENT_ID_MEMORY,
         "workers": WORKERS_CAP,
         "runs": RUNS_CAP,
+        "total_store_bytes": TOTAL_STORE_BYTES,
         "max_body_bytes": MAX_BODY_BYTES,
         "max_events_per_batch": MAX_EVENTS_PER_BATCH,
     }

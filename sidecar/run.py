@@ -177,6 +177,9 @@ class Run:
         self._workers_not_journaled.clear()
         return records
 
+    def stored_bytes(self) -> int:
+        return sum(store.bytes for store in self.stores.values())
+
     def _store(self, store: str, item: dict) -> dict:
         return self._record("item", store=store, item=self.stores[store].append(item))
 

@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 
-from sidecar.caps import RUNS_CAP
+from sidecar.caps import RUNS_CAP, TOTAL_STORE_BYTES
 from sidecar.errors import NO_RUN, ApiError
 from sidecar.journal import Journal, NoJournal
 from sidecar.run import Run
@@ -99,6 +99,7 @@ class SidecarState:
             now = time.time()
             run = self._get_or_create(run_id, now)
             durable = self._journal.append(run, run.ingest(events, now))
+            self._drop_runs_over_byte_budget(run)
         await self._settle(durable)
 
     def read(self, store: str, run_id: str | None, cursor: int, limit: int) -> Page:
@@ -178,11 +179,24 @@ class SidecarState:
         self._runs[run.run_id] = run
         durable = self._journal.append(run, [run.run_record()])
         while len(self._runs) > RUNS_CAP:
-            stalest = min((other for other in self._runs.values() if other is not run
-                           and other.run_id != self.current_run_id), key=lambda other: other.updated_at_s)
-            del self._runs[stalest.run_id]
-            self._journal.forget(stalest.run_id)
+            self._drop_stalest_run_but(run)
         return durable
+
+    def _drop_runs_over_byte_budget(self, keep: Run) -> None:
+        """Bound the stores of all runs together (each run's stores are capped on their own too)."""
+        while len(self._runs) > 1 and sum(run.stored_bytes() for run in self._runs.values()) > TOTAL_STORE_BYTES:
+            if not self._drop_stalest_run_but(keep):
+                return
+
+    def _drop_stalest_run_but(self, keep: Run) -> bool:
+        """Forget the least recently updated run other than `keep` and the current one; False when none is left."""
+        others = [other for other in self._runs.values() if other is not keep and other.run_id != self.current_run_id]
+        if not others:
+            return False
+        stalest = min(others, key=lambda other: other.updated_at_s)
+        del self._runs[stalest.run_id]
+        self._journal.forget(stalest.run_id)
+        return True
 
     def _make_current(self, run_id: str) -> None:
         if run_id != self.current_run_id:

@@ -81,7 +81,7 @@ class BitsotaApp(App):
 
     def __init__(self, session: MiningSession, args, warnings: Sequence[str] = (), *, start_services: bool = True,
                  welcome: bool | None = None) -> None:
-        super().__init__(driver_class=HangupSafeDriver)
+        super().__init__(driver_class=None if args.web_tab else HangupSafeDriver)  # a tab: textual-serve's driver
         self.session = session
         self.args = args
         self.warnings = list(warnings)

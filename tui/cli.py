@@ -64,6 +64,12 @@ def build_parser() -> OneLineParser:
     p.add_argument("--no-mouse", action="store_true", help="disable mouse input")
     p.add_argument("--data-dir", help="data set directory (BITSOTA_DATA_DIR for children)")
     p.add_argument("--log-file", help="TUI debug log file")
+    p.add_argument("--web", action="store_true",
+                   help="serve the TUI to a browser on 127.0.0.1 only (reach it through an SSH tunnel); each browser "
+                        "tab attaches to what runs, and closing a tab stops nothing")
+    p.add_argument("--web-port", type=_port, default=8765, help="with --web: the loopback port (default 8765)")
+    p.add_argument("--web-tab", action="store_true",
+                   help="what --web runs for each browser tab: no instance lock, processes keep running on exit")
     p.add_argument("--version", action="version", version=f"bitsota-tui {VERSION}")
     return p
 

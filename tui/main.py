@@ -54,6 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.status import print_status
 
         return print_status(args.json)
+    if args.web:
+        from tui.web import serve
+
+        return serve(args.web_port, sys.argv[1:] if argv is None else list(argv))
+    if args.web_tab:
+        args.keep_running = True  # closing a browser tab stops nothing
     from tui.app import BitsotaApp
     from tui.services.configure import session_config
     from tui.services.session import MiningSession
@@ -63,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         print(f"bitsota-tui: error: {exc}", file=sys.stderr)
         return 1
-    lock_error = acquire_lock(enforced=not config.test_mode)
+    lock_error = None if args.web_tab else acquire_lock(enforced=not config.test_mode)  # tabs share the run
     if lock_error:
         print(f"bitsota-tui: error: {lock_error}", file=sys.stderr)
         return 1

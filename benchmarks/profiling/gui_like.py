@@ -152,9 +152,8 @@ def _parse(argv: Sequence[str] | None):
         raise UsageError("--generations and --sink-lines must be at least 1, --warmup-generations at least 0")
     cadence = args.checkpoint_generations or (config.get("mining") or {}).get("checkpoint_generations")
     if cadence is not None:
-        args.log_every = args.population_snapshot_every = int(cadence)
-    args.iterations = args.warmup_generations + args.generations  # the TUI mines until stopped
-    return args
+        args = args.replace(log_every=int(cadence), population_snapshot_every=int(cadence))
+    return args.replace(iterations=args.warmup_generations + args.generations)  # the TUI mines until stopped
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,9 @@ oldest), with three injected pieces:
   functional equivalence cache, called once per batch of children.
 
 One `evolve_generation()` breeds and evaluates `batch_size` children from the current population, then
-ages them in. The first population mixes random programs (every phase full) and empty ones.
+ages them in. The first population mixes random programs (every phase full) and empty ones. A lineage whose
+best has not gained 0.001 for `restart_after` evaluations starts again from a fresh first population: how
+long a search takes to find a learning rule is heavy-tailed, so several short tries beat one long one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
+import math
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +35,8 @@ from core.engines.search_fitness import evaluator_for
 from core.program import Program
 
 log = logging.getLogger(__name__)
+
+RESTART_GAIN = 0.001
 
 
 class EvolveEngine(Engine):
@@ -53,6 +58,9 @@ class EvolveEngine(Engine):
         self._fitness = np.empty(0)  # the ring's fitness values, for batched tournaments
         self._head = 0
         self.stagnation = 0
+        self.restarts = 0
+        self._run_best = -math.inf  # the best of the current population's lineage since the last restart
+        self._run_best_at = 0  # evaluations when it last gained RESTART_GAIN
 
     def population(self) -> list[tuple[Program, float]]:
         return self._ring[self._head:] + self._ring[: self._head]
@@ -84,12 +92,26 @@ class EvolveEngine(Engine):
                 self.form_credit.record(forms, fitness > parent_fitness)
         if self.params.adaptive:
             self._reweight()
+        self._restart_if_stagnant()
         self.generation += 1
         self.stagnation = 0 if improved else self.stagnation + 1
         if self.verbose:
             log.info("[evolve] gen=%d evals=%d best=%.6f stagnation=%d fec=%s", self.generation,
                      self.evaluations, self.best_fitness, self.stagnation, self.fec_stats())
         return self.result()
+
+    def _restart_if_stagnant(self) -> None:
+        """A fresh first population when this lineage's best has not gained RESTART_GAIN for
+        `restart_after` evaluations (the best program found so far stays the engine's best)."""
+        lineage_best = float(self._fitness.max())
+        if lineage_best >= self._run_best + RESTART_GAIN:
+            self._run_best, self._run_best_at = lineage_best, self.evaluations
+        elif self.params.restart_after and self.evaluations - self._run_best_at >= self.params.restart_after:
+            self.restarts += 1
+            log.debug("[evolve] restart %d after %d evaluations without progress", self.restarts,
+                      self.evaluations - self._run_best_at)
+            self._build_population()
+            self._run_best, self._run_best_at = float(self._fitness.max()), self.evaluations
 
     def _child(self, parent: Program) -> tuple[Program, tuple[int, list[int]] | None]:
         """A child and the arms that made it (operator, forms drawn), None when it is an unchanged copy."""
@@ -161,6 +183,8 @@ class EvolveEngine(Engine):
         return {
             "population": self.exact_items(self.population()),
             "stagnation": self.stagnation,
+            "restarts": self.restarts,
+            "lineage_best": [self._run_best if math.isfinite(self._run_best) else None, self._run_best_at],
             "random_state": [version, list(internal), gauss],
             "form_credit": self.form_credit.state(),
             "operator_credit": self.operator_credit.state(),
@@ -172,6 +196,9 @@ class EvolveEngine(Engine):
         self._install(programs, [fitness_from_json(item["fitness"]) for item in state["population"]])
         self.best_program, self.best_fitness = saved_best
         self.stagnation = int(state.get("stagnation", 0))
+        self.restarts = int(state.get("restarts", 0))
+        lineage_best, self._run_best_at = state.get("lineage_best", [None, 0])
+        self._run_best = -math.inf if lineage_best is None else float(lineage_best)
         version, internal, gauss = state["random_state"]
         self.random.setstate((int(version), tuple(int(x) for x in internal), gauss))
         self.form_credit.restore(state["form_credit"])

@@ -39,6 +39,7 @@ class EngineParams:
     search_fitness: str = "median"  # median (validator's, -inf included) or mean (failed task = 0)
     random_init_fraction: float = 0.5  # share of random (vs empty) programs in the first population
     held_out_tasks: int = 0  # tasks of the same family added to the miner suite in the search fitness
+    restart_after: int = 200_000  # evaluations without a 0.001 gain of the run's best before a fresh population; 0 = never
     adaptive: bool = False  # learn form and operator weights from which children beat their parents
 
     def __post_init__(self) -> None:
@@ -57,6 +58,7 @@ class EngineParams:
         object.__setattr__(self, "mutation_prob", min(max(float(self.mutation_prob), 0.0), 1.0))
         _require_range("batch_size", self.batch_size, 1, None)
         _require_range("held_out_tasks", self.held_out_tasks, 0, None)
+        _require_range("restart_after", self.restart_after, 0, None)
         # a batch breeds from one population state: keep it a small share of the population
         object.__setattr__(self, "batch_size", min(self.batch_size, max(1, self.pop_size // 4)))
         _require_choice("op_space", self.op_space, OP_SPACES)

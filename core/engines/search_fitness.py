@@ -19,11 +19,10 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-import numpy as np
 
 from core.engines.held_out import held_out_seeds, held_out_specs
 from core.evaluate import TaskSet
-from core.fec import PROBE_EVAL_SEED, probe_task, trace_bytes
+from core.fec import PROBE_EVAL_SEED, probe_task, probe_traces
 from core.program import Program
 from core.scoring import median_score
 from core.tasks.base import REGRESSION, TaskData
@@ -54,48 +53,49 @@ class SuiteEvaluator:
         self.suite = TaskSet(tasks, eval_seeds, evaluator)
         self.probe = probe or probe_task(tasks[0], DEFAULT_PROBE_EXAMPLES, DEFAULT_PROBE_EXAMPLES)
         self._probe_set = TaskSet([self.probe], [PROBE_EVAL_SEED], evaluator)
-        self._probe_labels = self.probe.y_val
         self._regression = self.probe.kind == REGRESSION
-        self._trace = trace_bytes
-        if self._probe_set.evaluator == "fast":
-            from core import fast
-
-            self._trace = fast.fec_trace
         self.combine = combine
         self.cache_size = max(0, int(cache_size))
         self._cache: OrderedDict[bytes, float] = OrderedDict()
         self.evaluations = self.hurdle_failures = self.cache_hits = self.suite_runs = 0
 
     def fitness_many(self, programs: Sequence[Program]) -> list[float]:
-        return [self.fitness(program) for program in programs]
+        """The search fitness of each program, in order; the probe runs for all of them in one evaluator
+        call and the suite for the cache misses in another. A program equal on the probe to an earlier one
+        of the same list shares its value, as it would one call after the other."""
+        self.evaluations += len(programs)
+        values: list[float] = [-math.inf] * len(programs)
+        waiting: dict[bytes, list[int]] = {}
+        for i, key in enumerate(probe_traces(self._probe_set, programs, finite_only=self._regression)):
+            if key is None:
+                self.hurdle_failures += 1
+            elif key in waiting:
+                self.cache_hits += 1
+                waiting[key].append(i)
+            elif (cached := self._cache.get(key)) is not None:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+                values[i] = cached
+            else:
+                waiting[key] = [i]
+        firsts = [indices[0] for indices in waiting.values()]
+        self.suite_runs += len(firsts)
+        scores = self.suite.scores_many([programs[i] for i in firsts]) if firsts else []
+        for key, task_scores in zip(waiting, scores):
+            value = combine_scores(task_scores, self.combine)
+            for i in waiting[key]:
+                values[i] = value
+            self._remember(key, value)
+        return values
 
     def fitness(self, program: Program) -> float:
-        self.evaluations += 1
-        key = self._probe_key(program)
-        if key is None:
-            self.hurdle_failures += 1
-            return -math.inf
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            self.cache_hits += 1
-            return cached
-        self.suite_runs += 1
-        value = combine_scores(self.suite.scores(program), self.combine)
+        return self.fitness_many([program])[0]
+
+    def _remember(self, key: bytes, value: float) -> None:
         if self.cache_size:
             self._cache[key] = value
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        return value
-
-    def _probe_key(self, program: Program) -> bytes | None:
-        """The probe's rounded errors as bytes, or None when the program fails the hurdle."""
-        predictions = self._probe_set.predict(program)[0]
-        if predictions is None:
-            return None
-        if self._regression and not np.isfinite(predictions).all():
-            return None
-        return self._trace(predictions, self._probe_labels)
 
     def stats(self) -> dict[str, int | float]:
         lookups = self.evaluations - self.hurdle_failures

@@ -39,18 +39,6 @@ async def blacklist_votes(session: AsyncSession, miner: str) -> int:
     return (await session.execute(query)).scalar_one()
 
 
-def _check_claim(state: RelayState, hotkey: str, solution: SolutionSubmission) -> None:
-    """Steps 5 to 7 of §5.2: rate limit, duplicate check, then record the attempt."""
-    now = time.time()
-    limit = state.settings.max_submissions_per_hour
-    if limit > 0 and state.recent.submissions_last_hour(hotkey, now) >= limit:
-        raise HTTPException(429, f"Rate limit exceeded. Max {limit} submissions per hour")
-    digest = solution_hash(solution.algorithm_result)
-    if state.recent.is_duplicate(digest, now):
-        raise HTTPException(400, "Duplicate solution submitted within 5 minutes")
-    state.recent.record(hotkey, digest, now, track_rate=limit > 0)
-
-
 async def _upsert_result(session: AsyncSession, row: dict) -> str:
     """One row per miner: INSERT … ON CONFLICT (miner_hotkey) DO UPDATE, keeping the existing id."""
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
@@ -81,6 +69,17 @@ def signed_headers_of(request: Request) -> dict[str, str]:
     return {"signature": signature, "timestamp_message": request.headers["x-timestamp"]}
 
 
+async def _refusal_after_claim(session: AsyncSession, state: RelayState, hotkey: str,
+                               score: float) -> HTTPException | None:
+    """Steps 8 and 9 of §5.2: a blacklisted miner (403) or a score below the SOTA threshold (400)."""
+    if await blacklist_votes(session, hotkey) >= state.settings.blacklist_consensus:
+        return HTTPException(403, "Miner is blacklisted")
+    current = (await global_sota_row(session)).sota_value
+    if score < current:
+        return HTTPException(400, f"Score {score} is below the SOTA threshold of {current}")
+    return None
+
+
 @router.post("/submit_solution", response_model=SubmissionAccepted)
 async def submit_solution(
     request: Request, solution: SolutionSubmission, hotkey: MinerHotkey
@@ -92,28 +91,29 @@ async def submit_solution(
         raise HTTPException(400, "score is required")
     if not math.isfinite(score):
         raise HTTPException(400, "score must be a finite number")
+    # An attempt that passes the claim checks is recorded even when a later check refuses it (§5.2 step 7), so
+    # those refusals are raised after the transaction commits.
     async with state.db.write(conflict="Conflict: result id already exists, retry") as session:
         if not state.settings.test_mode and not await has_invitation(session, hotkey):
             raise HTTPException(403, "Please register your invitation code first")
-        _check_claim(state, hotkey, solution)
-        if await blacklist_votes(session, hotkey) >= state.settings.blacklist_consensus:
-            raise HTTPException(403, "Miner is blacklisted")
-        current = (await global_sota_row(session)).sota_value
-        if score < current:
-            raise HTTPException(400, f"Score {score} is below the SOTA threshold of {current}")
-        now = utcnow()
-        result_id = await _upsert_result(
-            session,
-            {
-                "id": hashlib.sha256(f"{hotkey}:{solution.task_id}:{int(time.time())}".encode()).hexdigest()[:16],
-                "miner_hotkey": hotkey,
-                "task_id": solution.task_id,
-                "algorithm_result": algorithm_result,
-                "score": score,
-                **signed_headers_of(request),
-                "timestamp": now,
-            },
-        )
+        await state.claims.check_and_record(session, hotkey, solution_hash(solution.algorithm_result), time.time(),
+                                            state.settings.max_submissions_per_hour)
+        refusal = await _refusal_after_claim(session, state, hotkey, score)
+        if refusal is None:
+            result_id = await _upsert_result(
+                session,
+                {
+                    "id": hashlib.sha256(f"{hotkey}:{solution.task_id}:{int(time.time())}".encode()).hexdigest()[:16],
+                    "miner_hotkey": hotkey,
+                    "task_id": solution.task_id,
+                    "algorithm_result": algorithm_result,
+                    "score": score,
+                    **signed_headers_of(request),
+                    "timestamp": utcnow(),
+                },
+            )
+    if refusal is not None:
+        raise refusal
     return SubmissionAccepted(result_id=result_id)
 
 

@@ -11,6 +11,7 @@ import pytest
 from core import fast, interpreter
 from core.evaluate import TaskSet
 from core.fec import FecCache, probe_traces, trace_bytes
+from core.scoring import regression_scores, score_of_rmse
 from core.program import Instruction, Op, Program
 from core.tasks.base import BINARY, TaskData
 from tests.core.test_fast import FAMILIES, assert_same_bits, fixture_task, random_program
@@ -170,3 +171,41 @@ def test_run_many_rejects_inconsistent_buffers():
         batch.run_many([Program(vector_dim=4, predict=[[16, 20, 20, 0, 0.0, 0.0]])])
     with pytest.raises(ValueError, match="contiguous"):
         batch.run_many([program], tasks=slice(None, None, 2))
+
+
+def test_search_benchmark_paths_agree(capsys):
+    from benchmarks import bench_evaluator
+
+    assert bench_evaluator.main(["--search-children", "60", "--seeds", "1,2"]) == 0
+    lines = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
+    assert lines["paths_identical"] == "true" and float(lines["batch_us_per_child_median"]) > 0
+
+
+@pytest.mark.parametrize("examples", [1, 7, 8, 100, 129, 300])
+def test_rmse_in_c_gives_the_numpy_scores(examples):
+    g = np.random.default_rng(examples)
+    labels = g.standard_normal((3, examples)).astype(np.float32)
+    preds = (g.standard_normal((30, examples)) * g.choice([0.01, 1.0, 1e3, 1e20], (30, 1))).astype(np.float32)
+    preds[4, 0], preds[5, -1], preds[6, examples // 2] = np.nan, np.inf, -np.inf
+    preds[7] = np.tile(labels, (10, 1))[7]  # a perfect row: rmse 0
+    expected = regression_scores(preds, np.tile(labels, (10, 1)))
+    assert [score_of_rmse(r) for r in fast.regression_rmse(preds, labels).tolist()] == expected
+    assert expected[7] == 1.0 and expected[4] == expected[5] == expected[6] == -math.inf
+    with pytest.raises(ValueError, match="rows of m"):
+        fast._fastexec.regression_rmse(preds, labels, examples, np.empty(29, np.float32))
+
+
+def test_batch_api_without_the_extension_falls_back_to_canonical(monkeypatch):
+    """With core._fastexec missing, `auto` picks the canonical interpreter and every batch call still works."""
+    g = np.random.default_rng(21)
+    tasks, seeds = _suite("scalar_linear", 4, 3, seed=4)
+    programs = [random_program(g, 4) for _ in range(12)] + [_learner(4)]
+    compiled = TaskSet(tasks, seeds, "fast")
+    expected_scores, expected_traces = compiled.scores_many(programs), probe_traces(TaskSet(tasks[:1], [1337], "fast"), programs)
+    monkeypatch.setattr(fast, "_fastexec", None)
+    monkeypatch.setenv("BITSOTA_EVALUATOR", "auto")
+    fallback = TaskSet(tasks, seeds)
+    assert fallback.evaluator == "canonical"
+    assert fallback.scores_many(programs) == expected_scores
+    assert fallback.scores_many(programs, hurdle=True)[-1] == expected_scores[-1]
+    assert probe_traces(TaskSet(tasks[:1], [1337]), programs) == expected_traces

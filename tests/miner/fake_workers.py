@@ -38,7 +38,7 @@ def crash_second(args, worker_id, outbox, inbox, stop_event, sota) -> None:
 def raise_in_second(args, worker_id, outbox, inbox, stop_event, sota) -> None:
     """The real worker entry point; worker 1 gets a task type its suite cannot build."""
     if worker_id == 1:
-        args.task_type = "no_such_task"
+        args = args.replace(task_type="no_such_task")
     worker_process_main(args, worker_id, outbox, inbox, stop_event, sota)
 
 

@@ -183,3 +183,16 @@ def test_shipped_example_parses_as_miner_options():
     assert (args.scalar_regs, args.vector_regs, args.matrix_regs, args.log_every) == (5, 9, 2, 1000)
     assert args.validator_task_count is None and args.iterations == UNLIMITED_ITERATIONS
     assert args.config_env == {"MINER_SUBMISSION_COOLDOWN_SECONDS": "60"}
+
+
+def test_parsed_options_are_read_only_and_survive_pickling():
+    import pickle
+
+    args = parse(["--pop-size", "7"])
+    with pytest.raises(AttributeError, match="read-only"):
+        args.pop_size = 8
+    changed = args.replace(pop_size=8)
+    assert (args.pop_size, changed.pop_size) == (7, 8)
+    with pytest.raises(AttributeError, match="no such miner options"):
+        args.replace(pop_sise=8)
+    assert pickle.loads(pickle.dumps(changed)) == changed  # worker processes receive them pickled

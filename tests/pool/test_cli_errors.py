@@ -49,7 +49,7 @@ def test_the_relays_sqlite_database_is_refused_naming_its_revision(tmp_path, fla
     migrate_relay_database(f"sqlite:///{path}", tmp_path)
     done = run_pool("--database-url", f"sqlite:///{path}", "--port", str(free_port()), flag)
     assert done.returncode == 2
-    assert one_line(done) == (f"error: database at sqlite+aiosqlite:///{path} is at revision '0003', which this pool "
+    assert one_line(done) == (f"error: database at sqlite+aiosqlite:///{path} is at revision '0004', which this pool "
                               "does not know (another app's database?); use an empty database")
 
 
@@ -61,7 +61,7 @@ def test_the_relays_postgres_database_is_refused_with_the_password_masked(postgr
     assert done.returncode == 2
     line = one_line(done)
     assert line.startswith("error: database at postgresql+asyncpg://postgres:***@") and ":pw@" not in line
-    assert "is at revision '0003', which this pool does not know" in line
+    assert "is at revision '0004', which this pool does not know" in line
 
 
 def test_no_migrate_on_an_empty_database_says_how_to_migrate(tmp_path):

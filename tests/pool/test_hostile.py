@@ -20,6 +20,9 @@ from tests.relay.conftest import admin_execute, with_database
 REGISTER = "/api/v1/miners/register"
 STATS = "/api/v1/miners/stats"
 
+# A loaded machine may take seconds to answer; no keep-alive, so every request is a connection of its own.
+HTTP = httpx.Client(timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
+
 
 @pytest.fixture
 def pool(tmp_path):
@@ -45,22 +48,22 @@ def key(name: str):
 @pytest.mark.parametrize("respell", [str.upper, lambda s: "0x" + s, lambda s: "0X" + s.upper()])
 def test_a_respelled_signature_is_a_replay(pool, respell):
     original = pool_headers(key("Alice"))
-    assert httpx.post(pool + REGISTER, headers=original).status_code == 200
-    response = httpx.post(pool + REGISTER, headers={**original, "X-Signature": respell(original["X-Signature"])})
+    assert HTTP.post(pool + REGISTER, headers=original).status_code == 200
+    response = HTTP.post(pool + REGISTER, headers={**original, "X-Signature": respell(original["X-Signature"])})
     assert (response.status_code, response.json()["detail"]) == (401, "Replayed request")
 
 
 def test_a_signature_with_whitespace_inside_is_refused(pool):
     original = pool_headers(key("Alice"))
     spaced = " ".join(original["X-Signature"][i:i + 2] for i in range(0, 128, 2))
-    response = httpx.post(pool + REGISTER, headers={**original, "X-Signature": spaced})
+    response = HTTP.post(pool + REGISTER, headers={**original, "X-Signature": spaced})
     assert (response.status_code, response.json()["detail"]) == (401, "Invalid signature")
 
 
 def test_the_same_key_under_another_ss58_prefix_is_refused(pool):
     genuine = pool_headers(key("Alice"))
     other_prefix = {**genuine, "X-Key": ss58_encode(key("Alice").public_key, 0)}
-    response = httpx.post(pool + REGISTER, headers=other_prefix)
+    response = HTTP.post(pool + REGISTER, headers=other_prefix)
     assert (response.status_code, response.json()["detail"]) == (401, "Invalid hotkey")
 
 
@@ -68,17 +71,17 @@ def test_a_signature_is_still_spent_after_a_restart(tmp_path):
     process, url = start_pool(tmp_path)
     try:
         spent = pool_headers(key("Alice"))
-        assert httpx.post(url + REGISTER, headers=spent).status_code == 200
+        assert HTTP.post(url + REGISTER, headers=spent).status_code == 200
         process.stop()
         process, url = start_pool(tmp_path, port=int(url.rsplit(":", 1)[1]))
-        response = httpx.post(url + REGISTER, headers=spent)
+        response = HTTP.post(url + REGISTER, headers=spent)
         assert (response.status_code, response.json()["detail"]) == (401, "Replayed request")
     finally:
         process.stop()
 
 
 def test_a_huge_body_is_413_before_auth(pool):
-    response = httpx.post(pool + REGISTER, content=b"{" + b" " * (4 * 1024 * 1024) + b"}")
+    response = HTTP.post(pool + REGISTER, content=b"{" + b" " * (4 * 1024 * 1024) + b"}")
     assert response.status_code == 413
     assert response.json()["detail"]
 
@@ -88,13 +91,13 @@ def test_a_huge_chunked_body_is_413_before_auth(pool):
         for _ in range(64):
             yield b" " * (64 * 1024)
 
-    response = httpx.post(pool + REGISTER, content=chunks())
+    response = HTTP.post(pool + REGISTER, content=chunks())
     assert response.status_code == 413
 
 
 def test_a_400_digit_timestamp_is_401_with_detail(pool):
     headers = {**pool_headers(key("Alice")), "X-Timestamp": "9" * 400}
-    response = httpx.post(pool + REGISTER, headers=headers)
+    response = HTTP.post(pool + REGISTER, headers=headers)
     assert response.status_code == 401
     assert response.json()["detail"]
 
@@ -114,42 +117,42 @@ def test_a_new_miners_concurrent_first_requests_all_succeed(pool):
 
 @pytest.mark.parametrize("path", ["/api/v1/results/sota", "/api/v1/monitor/summary"])
 def test_nul_in_a_query_is_4xx_on_postgres(postgres_pool, path):
-    response = httpx.get(postgres_pool + path, params={"task_type": "cifar\x00"})
+    response = HTTP.get(postgres_pool + path, params={"task_type": "cifar\x00"})
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["detail"]
 
 
 def test_nul_in_a_signed_results_query_is_4xx_on_postgres(postgres_pool):
-    response = httpx.get(postgres_pool + "/api/v1/results/", params={"task_type": "cifar\x00"},
+    response = HTTP.get(postgres_pool + "/api/v1/results/", params={"task_type": "cifar\x00"},
                          headers=pool_headers(key("Alice")))
     assert 400 <= response.status_code < 500, response.text
 
 
 def test_nul_in_a_dsl_or_batch_id_is_4xx_on_postgres(postgres_pool):
     miner = key("nul-miner")
-    task = httpx.post(postgres_pool + "/api/v1/tasks/request", json={"task_type": "evolve"},
+    task = HTTP.post(postgres_pool + "/api/v1/tasks/request", json={"task_type": "evolve"},
                       headers=pool_headers(miner)).json()
-    evolution = httpx.post(f"{postgres_pool}/api/v1/tasks/{task['batch_id']}/submit_evolution",
+    evolution = HTTP.post(f"{postgres_pool}/api/v1/tasks/{task['batch_id']}/submit_evolution",
                            json={"evolved_function": "s1 = s0\x00"}, headers=pool_headers(miner))
     assert 400 <= evolution.status_code < 500, evolution.text
-    release = httpx.post(postgres_pool + "/api/v1/tasks/release", json={"batch_id": "b\x00"},
+    release = HTTP.post(postgres_pool + "/api/v1/tasks/release", json={"batch_id": "b\x00"},
                          headers=pool_headers(miner))
     assert 400 <= release.status_code < 500, release.text
 
 
 def test_iterations_beyond_int64_is_4xx_on_postgres(postgres_pool):
     miner = key("lease-miner")
-    lease = httpx.post(postgres_pool + "/api/v1/tasks/lease", json={}, headers=pool_headers(miner))
+    lease = HTTP.post(postgres_pool + "/api/v1/tasks/lease", json={}, headers=pool_headers(miner))
     assert lease.status_code == 200, lease.text
     body = {"evaluations": [], "evolutions": [], "iterations": 2**63}
-    response = httpx.post(f"{postgres_pool}/api/v1/tasks/{lease.json()['lease_id']}/submit_lease", json=body,
+    response = HTTP.post(f"{postgres_pool}/api/v1/tasks/{lease.json()['lease_id']}/submit_lease", json=body,
                           headers=pool_headers(miner))
     assert response.status_code == 422, response.text
 
 
 def test_a_boolean_score_is_422(pool):
     miner = key("bool-miner")
-    response = httpx.post(f"{pool}/api/v1/tasks/{uuid.uuid4()}/submit_evaluation",
+    response = HTTP.post(f"{pool}/api/v1/tasks/{uuid.uuid4()}/submit_evaluation",
                           json={"evaluations": [{"algorithm_id": 1, "score": True}]}, headers=pool_headers(miner))
     assert response.status_code == 422, response.text
 

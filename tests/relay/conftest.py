@@ -22,7 +22,7 @@ from tests.helpers import free_port, wait_for
 KEYS = {name: signing.keypair_from_uri(f"//{name}") for name in ("Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie")}
 TABLES = (
     "mining_results", "test_submissions", "blacklist_votes", "invitation_codes", "sota_cache", "sota_votes", "sota_events",
-    "replay_ledger",
+    "replay_ledger", "recent_claims", "submission_times",
 )
 
 

@@ -255,7 +255,7 @@ def test_admin_status_counts_requests(relay):
     results(relay)
     relay.get("/health")
     report = relay.get("/admin/status", headers=ADMIN).json()
-    assert report["db_ok"] is True and report["schema_revision"] == "0003" and report["test_mode"] is True
+    assert report["db_ok"] is True and report["schema_revision"] == "0004" and report["test_mode"] is True
     assert report["metrics"]["totals"]["miner"] == 1 and report["metrics"]["totals"]["validator"] == 1
     assert report["metrics"]["last_1m"]["public"] >= 1
     assert report["replay_cache_entries"] == 2

@@ -21,6 +21,9 @@ from core.infra.signatures import ss58_encode
 from tests.relay.conftest import KEYS, admin_execute, hotkey, with_database
 from tests.relay.processes import ROOT, RelayProcess
 
+# A loaded machine may take seconds to answer; no keep-alive, so every request is a connection of its own.
+HTTP = httpx.Client(timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
+
 
 @pytest.fixture
 def relay(tmp_path):
@@ -43,9 +46,9 @@ def _spellings(signature: str) -> dict[str, str]:
 @pytest.mark.parametrize("spelling", ["upper case", "0x prefix", "0X and upper"])
 def test_a_respelled_signature_is_a_replay(relay, spelling):
     original = miner_headers()
-    assert httpx.get(f"{relay.url}/invitation_code/linked", headers=original).status_code == 200
+    assert HTTP.get(f"{relay.url}/invitation_code/linked", headers=original).status_code == 200
     respelled = {**original, "X-Signature": _spellings(original["X-Signature"])[spelling]}
-    response = httpx.get(f"{relay.url}/invitation_code/linked", headers=respelled)
+    response = HTTP.get(f"{relay.url}/invitation_code/linked", headers=respelled)
     assert response.status_code == 401
     assert response.headers["X-Auth-Error"] == "replayed"
 
@@ -53,7 +56,7 @@ def test_a_respelled_signature_is_a_replay(relay, spelling):
 def test_a_signature_with_whitespace_inside_is_refused(relay):
     original = miner_headers()
     spaced = " ".join(original["X-Signature"][i:i + 2] for i in range(0, 128, 2))
-    response = httpx.get(f"{relay.url}/invitation_code/linked", headers={**original, "X-Signature": spaced})
+    response = HTTP.get(f"{relay.url}/invitation_code/linked", headers={**original, "X-Signature": spaced})
     assert response.status_code == 401
     assert response.headers["X-Auth-Error"] == "bad_signature"
 
@@ -61,7 +64,7 @@ def test_a_signature_with_whitespace_inside_is_refused(relay):
 def test_a_0x_signature_is_accepted_once(relay):
     fresh = miner_headers()
     fresh["X-Signature"] = "0x" + fresh["X-Signature"]
-    assert httpx.get(f"{relay.url}/invitation_code/linked", headers=fresh).status_code == 200
+    assert HTTP.get(f"{relay.url}/invitation_code/linked", headers=fresh).status_code == 200
 
 
 def test_the_same_key_under_another_ss58_prefix_is_refused(relay):
@@ -69,19 +72,19 @@ def test_the_same_key_under_another_ss58_prefix_is_refused(relay):
     polkadot_alice = ss58_encode(KEYS["Alice"].public_key, 0)
     assert len(polkadot_alice) == 48  # passes the public relay's 48-character hotkey rule
     forged = {"X-Key": polkadot_alice, "X-Timestamp": message, "X-Signature": signing.sign(KEYS["Alice"], message)}
-    response = httpx.post(f"{relay.url}/submit_solution", json=submission(), headers=forged)
+    response = HTTP.post(f"{relay.url}/submit_solution", json=submission(), headers=forged)
     assert response.status_code == 401
     assert response.headers["X-Auth-Error"] == "bad_signature"
 
 
 def test_headers_served_by_results_cannot_act_for_the_miner_even_after_a_restart(relay):
-    assert httpx.post(f"{relay.url}/submit_solution", json=submission(), headers=miner_headers()).status_code == 200
-    rows = httpx.get(f"{relay.url}/results", headers=signing.signed_headers(KEYS["Bob"], "validator")).json()
+    assert HTTP.post(f"{relay.url}/submit_solution", json=submission(), headers=miner_headers()).status_code == 200
+    rows = HTTP.get(f"{relay.url}/results", headers=signing.signed_headers(KEYS["Bob"], "validator")).json()
     (row,) = rows
     relay.restart()
     for signature in [row["signature"], *_spellings(row["signature"]).values()]:
         stolen = {"X-Key": row["miner_hotkey"], "X-Timestamp": row["timestamp_message"], "X-Signature": signature}
-        response = httpx.post(f"{relay.url}/coldkey_address/update", json={"coldkey_address": "5Attacker"},
+        response = HTTP.post(f"{relay.url}/coldkey_address/update", json={"coldkey_address": "5Attacker"},
                               headers=stolen)
         assert response.status_code == 401, signature
         assert response.headers["X-Auth-Error"] == "replayed"
@@ -101,7 +104,7 @@ SURROGATE_BODIES = [
 
 @pytest.mark.parametrize(("path", "template"), SURROGATE_BODIES)
 def test_a_lone_surrogate_is_a_4xx_with_detail(relay, path, template):
-    response = httpx.post(f"{relay.url}{path}", content=template % LONE_SURROGATE,
+    response = HTTP.post(f"{relay.url}{path}", content=template % LONE_SURROGATE,
                           headers={**miner_headers(), "Content-Type": "application/json"})
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["detail"]
@@ -109,26 +112,26 @@ def test_a_lone_surrogate_is_a_4xx_with_detail(relay, path, template):
 
 def test_a_lone_surrogate_in_a_vote_result_id_is_a_4xx(relay):
     body = f'{{"miner_hotkey": "{hotkey("Alice")}", "score": 0.9, "seen_block": 5, "result_id": {LONE_SURROGATE}}}'
-    response = httpx.post(f"{relay.url}/sota/vote", content=body, headers={
+    response = HTTP.post(f"{relay.url}/sota/vote", content=body, headers={
         **signing.signed_headers(KEYS["Bob"], "validator"), "Content-Type": "application/json"})
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["detail"]
 
 
 def test_a_boolean_score_is_422(relay):
-    response = httpx.post(f"{relay.url}/submit_solution", json=submission(score=True), headers=miner_headers())
+    response = HTTP.post(f"{relay.url}/submit_solution", json=submission(score=True), headers=miner_headers())
     assert response.status_code == 422
 
 
 def test_an_oversized_dsl_is_refused_with_the_limit_in_detail(relay):
     big = submission(dsl="s1 = s0\n" * 100_000)  # 800 KB: under the body limit, far over the stored-result limit
-    response = httpx.post(f"{relay.url}/submit_solution", json=big, headers=miner_headers())
+    response = HTTP.post(f"{relay.url}/submit_solution", json=big, headers=miner_headers())
     assert response.status_code == 413
     assert "65536" in response.json()["detail"]
 
 
 def test_a_body_over_the_limit_is_413_before_auth(relay):
-    response = httpx.post(f"{relay.url}/submit_solution", content=b"x" * (2 * 1024 * 1024))
+    response = HTTP.post(f"{relay.url}/submit_solution", content=b"x" * (2 * 1024 * 1024))
     assert response.status_code == 413
 
 
@@ -138,10 +141,10 @@ def test_a_results_page_is_bounded_in_bytes(tmp_path):
         for index in range(8):
             body = submission(f"t{index}", dsl=f"s1 = {index}\n" + "# pad\n" * 8000)  # ~48 KB each
             miner = signing.keypair_from_uri(f"//page-miner-{index}")
-            response = httpx.post(f"{relay.url}/submit_solution", json=body,
+            response = HTTP.post(f"{relay.url}/submit_solution", json=body,
                                   headers=signing.signed_headers(miner, "miner"))
             assert response.status_code == 200, response.text
-        page = httpx.get(f"{relay.url}/results", params={"limit": 1000},
+        page = HTTP.get(f"{relay.url}/results", params={"limit": 1000},
                          headers=signing.signed_headers(KEYS["Bob"], "validator"))
     assert page.status_code == 200
     assert len(page.content) <= 200_000
@@ -195,13 +198,13 @@ def test_test_submissions_are_handed_out_once_on_postgres(tmp_path, postgres_url
         with RelayProcess(tmp_path, with_database(postgres_url, name)) as relay:
             for index in range(30):
                 body = submission(f"q{index}")
-                response = httpx.post(f"{relay.url}/test/submit_solution", json=body,
+                response = HTTP.post(f"{relay.url}/test/submit_solution", json=body,
                                       headers=signing.signed_headers(KEYS["Bob"], "validator"))
                 assert response.status_code == 200, response.text
 
             def claim(index: int) -> list[str]:
                 key = signing.keypair_from_uri(f"//claimer-{index}")
-                rows = httpx.get(f"{relay.url}/test/submissions", params={"limit": 30},
+                rows = HTTP.get(f"{relay.url}/test/submissions", params={"limit": 30},
                                  headers=signing.signed_headers(key, "validator"), timeout=30).json()
                 return [row["id"] for row in rows]
 

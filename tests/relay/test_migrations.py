@@ -91,7 +91,7 @@ async def _run(url: str, before: Sequence[str] = ()) -> dict:
 
 def test_empty_database_reaches_head(empty_database):
     outcome = asyncio.run(_run(empty_database))
-    assert outcome["revision"] == "0003"
+    assert outcome["revision"] == "0004"
     assert outcome["tables"] >= {
         "mining_results", "test_submissions", "blacklist_votes", "invitation_codes", "sota_cache", "sota_votes",
         "sota_events", "alembic_version",
@@ -101,7 +101,7 @@ def test_empty_database_reaches_head(empty_database):
 
 def test_public_relay_database_is_adopted(empty_database):
     outcome = asyncio.run(_run(empty_database, PUBLIC_RELAY_DDL))
-    assert outcome["revision"] == "0003"
+    assert outcome["revision"] == "0004"
     assert "test_submissions" in outcome["tables"]
     assert {"signature", "timestamp_message"} <= outcome["columns"]["mining_results"]
     assert "seen_block" in outcome["columns"]["sota_votes"]

@@ -170,3 +170,27 @@ def test_the_cooldown_parks_the_best_candidate_and_sends_it_when_it_ends(home, s
     status = read_status(status_file)
     assert [(s["seq"], s["status"]) for s in status["submissions"]] == [(0, "submitted"), (1, "submitted")]
     assert status["pending"] is None and status["local_sota"] == 0.5
+
+
+def test_an_encrypted_hotkey_is_unlocked_from_standard_input_only(home, sidecar_server, relay_server):
+    from bittensor_wallet import Keypair, Wallet
+
+    root = home / "wallets"
+    Wallet(name="enc", hotkey="hk", path=str(root)).hotkey_file.set_keypair(
+        Keypair.create_from_uri("//Ferdie"), encrypt=True, overwrite=True, password="s3cret-pass")
+    argv = [sys.executable, "-m", "miner.submitter", "--sidecar-url", sidecar_server.url, "--run-id", "enc-run",
+            "--task-type", "scalar_linear", "--relay-url", relay_server.url, "--wallet-name", "enc",
+            "--wallet-hotkey", "hk", "--wallet-path", str(root), "--exit-with-parent", str(os.getpid())]
+    refused = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert refused.returncode == 2 and "is encrypted: pass its password with --password-stdin" in refused.stderr
+    child = subprocess.Popen([*argv, "--password-stdin"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, text=True)
+    try:
+        child.stdin.write("s3cret-pass\n")
+        child.stdin.close()
+        status = wait_for(lambda: read_status(home / ".bitsota" / "submitter" / "enc-run.json"), timeout=30,
+                          what="the status file")
+        assert status["hotkey"] == Keypair.create_from_uri("//Ferdie").ss58_address
+    finally:
+        child.terminate()
+        assert child.wait(20) == 0

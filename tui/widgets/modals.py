@@ -16,7 +16,7 @@ from tui.logic.wallets import check_coldkey, check_mnemonic, check_name
 WELCOME = """\
 [b]Welcome to bitsota-tui[/b]
 
-Mining evolves small machine-learning programs on this machine. Candidates that beat the global SOTA
+Mining evolves small machine-learning programs on this machine. Candidates that beat the global SOTA \
 are signed with your hotkey and submitted to the relay; validators re-score them and vote.
 
 • Direct mining needs a registered hotkey: btcli subnet register --netuid 94 --wallet.name … --wallet.hotkey …
