@@ -165,7 +165,7 @@ def run_search_benchmark(count: int, seeds: list[int], paths: list[str]) -> int:
     identical = True
     for seed in seeds:
         results = search_fitness_paths(seed, count, paths)
-        for path, (seconds, values) in results.items():
+        for path, (seconds, _values) in results.items():
             per_path[path].append(seconds)
             print(f"seed_{seed}_{path}_us_per_child={seconds * 1e6:.2f}")
         identical &= len({repr(values) for _, values in results.values()}) == 1

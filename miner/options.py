@@ -61,12 +61,12 @@ class MinerOptions(argparse.Namespace):
         raise AttributeError("miner options are read-only")
 
     @classmethod
-    def of(cls, namespace: argparse.Namespace) -> "MinerOptions":
+    def of(cls, namespace: argparse.Namespace) -> MinerOptions:
         options = cls.__new__(cls)
         options.__dict__.update(vars(namespace))
         return options
 
-    def replace(self, **changes: Any) -> "MinerOptions":
+    def replace(self, **changes: Any) -> MinerOptions:
         unknown = set(changes) - set(vars(self))
         if unknown:
             raise AttributeError(f"no such miner options: {', '.join(sorted(unknown))}")

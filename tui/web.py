@@ -14,7 +14,7 @@ import os
 import shlex
 import socket
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from aiohttp import web
 from textual_serve.server import Server

@@ -19,7 +19,6 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-
 from core.engines.held_out import held_out_seeds, held_out_specs
 from core.evaluate import TaskSet
 from core.fec import PROBE_EVAL_SEED, probe_task, probe_traces

@@ -11,8 +11,8 @@ import pytest
 from core import fast, interpreter
 from core.evaluate import TaskSet
 from core.fec import FecCache, probe_traces, trace_bytes
-from core.scoring import regression_scores, score_of_rmse
 from core.program import Instruction, Op, Program
+from core.scoring import regression_scores, score_of_rmse
 from core.tasks.base import BINARY, TaskData
 from tests.core.test_fast import FAMILIES, assert_same_bits, fixture_task, random_program
 
