@@ -282,8 +282,10 @@ async def test_update_check_toasts_a_newer_version_and_the_palette_opens_it(home
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "[update] bitsota-tui 9.1.0 is available (you have 0.1.0)." in log_text(app),
                     what="start-up update check")
-        toast = [n for n in app._notifications if n.title == "Update available"]
-        assert toast and "faster pool mode" in toast[0].message and "bitsota-9.1.0" in toast[0].message
+        # the log line is written before the toast is posted from the worker thread
+        toast = await until(pilot, lambda: [n for n in app._notifications if n.title == "Update available"],
+                            what="update toast")
+        assert "faster pool mode" in toast[0].message and "bitsota-9.1.0" in toast[0].message
         app.action_check_updates()
         await until(pilot, lambda: isinstance(app.screen, MessageModal) and app.screen.query("#message-text"),
                     what="update modal")
