@@ -14,7 +14,7 @@ import os
 import shlex
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 from textual_serve.server import Server
@@ -35,10 +35,9 @@ def tab_command(argv: Sequence[str]) -> str:
     return shlex.join([sys.executable, "-m", "tui", "--web-tab", *kept])
 
 
-def tunnel_command(port: int, env: dict[str, str] | None = None) -> str:
+def tunnel_command(port: int, env: Mapping[str, str] | None = None) -> str:
     """The `ssh -L` a miner runs on their own computer; the host is the address they reached us on."""
-    env = os.environ if env is None else env
-    ssh = env.get("SSH_CONNECTION", "").split()
+    ssh = (os.environ if env is None else env).get("SSH_CONNECTION", "").split()
     host = ssh[2] if len(ssh) == 4 else socket.getfqdn()
     return f"ssh -N -L {port}:{HOST}:{port} {getpass.getuser()}@{host}"
 
@@ -50,10 +49,10 @@ def allowed_origins(port: int) -> set[str]:
 class LoopbackServer(Server):
     """textual-serve's server that refuses websockets opened by other sites' pages."""
 
-    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         origin = request.headers.get("Origin")
         if origin is not None and origin not in allowed_origins(self.port):
-            return web.Response(status=403, text=f"websocket from origin {origin} refused")
+            raise web.HTTPForbidden(text=f"websocket from origin {origin} refused")
         return await super().handle_websocket(request)
 
     async def on_startup(self, app: web.Application) -> None:

@@ -188,7 +188,8 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
         self._changed.clear()
         self.history = {name: SeriesHistory() for name in self.history}
         self.state, self.submitter_status = {}, None
-        self._submitter_restarts, self._submitter_given_up = 0, False
+        self._submitter_restarts = 0
+        self._submitter_given_up = False
 
     def _ensure_sidecar(self) -> None:
         if self.sidecar_child is not None and self.sidecar_child.alive():

@@ -50,6 +50,7 @@ class SessionState:
         self._clock_checked = False
         self._sidecar_restarts = 0
         self._submitter_restarts = 0
+        self._submitter_given_up = False  # given up: it finished, or died twice
         self._unanswered_polls = 0  # polls in a row an attached (not owned) sidecar did not answer
 
     def log(self, text: str) -> None:
