@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
+from textual.widgets import Log, Static, TabbedContent, TabPane
 
 from pool_monitor.widget import PoolMonitor
 from tui.logic import clock, tui_log
@@ -20,10 +20,12 @@ from tui.widgets.candidates_pane import CandidatesPane
 from tui.widgets.candidates_table import CandidatesTable
 from tui.widgets.events_list import EventsList
 from tui.widgets.fitness_chart import FitnessChart
+from tui.widgets.footer import KeysFooter
 from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
 from tui.widgets.log_pane import LogPane
 from tui.widgets.sota_panel import RunStatus, SotaPanel
 from tui.widgets.stats import StatsPane
+from tui.widgets.text import show
 from tui.widgets.wallet_pane import WalletPane
 
 SERVICES_LOG_LINES = 2000
@@ -100,7 +102,7 @@ class MainScreen(Screen):
                 yield Static("", id="services-status")
                 yield Log(max_lines=SERVICES_LOG_LINES, id="services-log")
         yield Static("Please enlarge the terminal to at least 60×16.", id="too-small")
-        yield Footer()
+        yield KeysFooter()
 
     def hide_services_tab_unless_local(self) -> None:
         if not (self.session.config.local or self.session.local_services):
@@ -207,9 +209,9 @@ class MainScreen(Screen):
         controls = self.query_one(MiningControls)
         controls.set_running(snap.running)
         task = snap.task_type if snap.running else controls.task_type
-        self.query_one("#control-summary", Static).update(
-            f"{TASK_LABELS.get(task, task)} · {workers_text(snap.workers if snap.running else controls.worker_count)} · "
-            f"{'Running' if snap.running else 'Idle'} (s)")
+        workers = workers_text(snap.workers if snap.running else controls.worker_count)
+        show(self.query_one("#control-summary", Static),
+             f"{TASK_LABELS.get(task, task)} · {workers} · {'Running' if snap.running else 'Idle'} (s)", fixed_size=True)
         self._update_header()
         self._update_services()
         self._update_pool_status(snap)
@@ -218,9 +220,9 @@ class MainScreen(Screen):
         snap = self.session.snapshot()
         address = self.session.wallet.address if self.session.wallet else None
         mode = "TEST" if self.session.config.test_mode else "LIVE"
-        self.query_one("#header-bar", Static).update(
-            f" [b]bitsota[/b] │ wallet {short_address(address)} │ [reverse] {mode} [/reverse] │ "
-            f"{connection_text(snap, self.session.shows_pool)} │ {run_text(snap)}")
+        show(self.query_one("#header-bar", Static),
+             f" [b]bitsota[/b] │ wallet {short_address(address)} │ [reverse] {mode} [/reverse] │ "
+             f"{connection_text(snap, self.session.shows_pool)} │ {run_text(snap)}", fixed_size=True)
 
     def _update_sota(self, snap) -> None:
         activity = activity_line(snap.running, snap.connected, stats_from_state(snap.state), snap.task_type)
@@ -235,7 +237,7 @@ class MainScreen(Screen):
         else:
             lines = ["Coordinator: idle (choose Task Type \"Pool\" and start mining)",
                      job_counts(snap.state) if snap.running else "Sidecar jobs: -"]
-        self.query_one("#pool-status", Static).update("\n".join([f"Pool API:    {self.session.config.pool_url}", *lines]))
+        show(self.query_one("#pool-status", Static), "\n".join([f"Pool API:    {self.session.config.pool_url}", *lines]))
 
     def _update_services(self) -> None:
         services = self.session.local_services
@@ -244,4 +246,4 @@ class MainScreen(Screen):
         lines = [f"relay      pid {services.relay.pid}  port {services.relay_port}  "
                  f"{'up' if services.relay.alive() else 'down'}",
                  f"validator  pid {services.validator.pid}  {'up' if services.validator.alive() else 'down'}"]
-        self.query_one("#services-status", Static).update("\n".join(lines))
+        show(self.query_one("#services-status", Static), "\n".join(lines))

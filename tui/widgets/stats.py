@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from tui.logic.stats import MiningStats
+from tui.widgets.text import show
 
 LABEL_WIDTH = 12
 
@@ -32,4 +33,4 @@ class StatsPane(Static):
         self.border_title = "Stats"
 
     def show(self, stats: MiningStats, running: bool) -> None:
-        self.update(stats_text(stats, running))
+        show(self, stats_text(stats, running))
