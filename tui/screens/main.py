@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Log, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from pool_monitor.widget import PoolMonitor
 from tui.logic import clock, tui_log
@@ -23,12 +23,12 @@ from tui.widgets.fitness_chart import FitnessChart
 from tui.widgets.footer import KeysFooter
 from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
 from tui.widgets.log_pane import LogPane
+from tui.widgets.services_pane import ServicesPane
 from tui.widgets.sota_panel import RunStatus, SotaPanel
 from tui.widgets.stats import StatsPane
 from tui.widgets.text import show
 from tui.widgets.wallet_pane import WalletPane
 
-SERVICES_LOG_LINES = 2000
 EVENTS_SHOWN = 20  # the list's height shows the newest few of these
 
 
@@ -99,8 +99,7 @@ class MainScreen(Screen):
             with TabPane("4 Wallet", id="wallet"):
                 yield WalletPane(self.session, self.args, id="wallet-pane")
             with TabPane("5 Services", id="services"):
-                yield Static("", id="services-status")
-                yield Log(max_lines=SERVICES_LOG_LINES, id="services-log")
+                yield ServicesPane(id="services-pane")
         yield Static("Please enlarge the terminal to at least 60×16.", id="too-small")
         yield KeysFooter()
 
@@ -175,6 +174,7 @@ class MainScreen(Screen):
         """Once a second: the header's runtime, and the cooldown countdown while one runs."""
         try:
             self._update_header()
+            self._update_services()
             snapshot = self.session.snapshot()
             if snapshot.cooldown_left > 0 or snapshot.pending:
                 self._update_sota(snapshot)
@@ -240,10 +240,8 @@ class MainScreen(Screen):
         show(self.query_one("#pool-status", Static), "\n".join([f"Pool API:    {self.session.config.pool_url}", *lines]))
 
     def _update_services(self) -> None:
-        services = self.session.local_services
-        if services is None:
-            return
-        lines = [f"relay      pid {services.relay.pid}  port {services.relay_port}  "
-                 f"{'up' if services.relay.alive() else 'down'}",
-                 f"validator  pid {services.validator.pid}  {'up' if services.validator.alive() else 'down'}"]
-        show(self.query_one("#services-status", Static), "\n".join(lines))
+        seen = submitter_events(self.session.snapshot().submitter) or self._sota_changes.events
+        sota_events = sorted((e for e in seen if e.kind == "sota"), key=lambda e: e.ts)[-3:]
+        problems = self.query_one(ServicesPane).show(self.session.local_services, sota_events)
+        if problems:
+            self.query_one(LogPane).add_lines(problems)
