@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml setup.py core/_fastexec.c $(VENV)/bin/python
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/bitsota-tui --local
+	$(VENV)/bin/bitsota-tui --local --reset-local
 
 test: $(STAMP)
 	$(PY) -m pytest -q

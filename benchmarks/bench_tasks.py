@@ -37,7 +37,7 @@ def main() -> None:
         os.environ["BITSOTA_ALLOW_SYNTHETIC_DATA"] = "1"
         from core import datasets, verify
         from core.tasks import Cifar10Spec, ScalarLinearSpec, verification_suite
-        from core.tasks import cache as task_cache
+        from core.tasks.store import STORE
 
         y = (np.arange(20000) % 10).astype(np.int32)
         X = np.random.default_rng(0).integers(0, 256, size=(20000, 3072), dtype=np.uint8)
@@ -45,7 +45,7 @@ def main() -> None:
         Cifar10Spec.for_id(4499).load()  # loads the pool once
         specs = [entry.spec for entry in verification_suite("cifar10_binary", 16, args.tasks, 1337)]
         build = _timed(lambda: [spec.load() for spec in specs])
-        task_cache.clear_memory()
+        STORE.clear_memory()
         disk = _timed(lambda: [spec.load() for spec in specs])
         scalar = _timed(lambda: [ScalarLinearSpec.for_id(t).build() for t in range(8)]) / 8
         dsl = PROGRAM.read_text() if PROGRAM.is_file() else "s0 = 1.0"

@@ -12,10 +12,12 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import BitsotaError
+
 INSTALL_HINT = "install the `chain` extra: pip install 'bitsota[chain]'"
 
 
-class ChainUnavailable(RuntimeError):
+class ChainUnavailable(BitsotaError, RuntimeError):
     """`bittensor` cannot be imported; `__cause__` is the original ImportError."""
 
 

@@ -1,6 +1,6 @@
 """What every command-line entry point shares: a reader that goes away (`... | head -1`) ends the command
 quietly, with the status a shell reports for a tool stopped by SIGPIPE, instead of a BrokenPipeError traceback;
-a usage error is one line, not argparse's usage block; ports and URLs are checked as they are parsed; a file
+a `BitsotaError` that reaches the edge is one line `error: ...` and status 1; a usage error is one line, not argparse's usage block; ports and URLs are checked as they are parsed; a file
 argument may be `-` for standard input.
 
     if __name__ == "__main__":
@@ -16,11 +16,15 @@ import sys
 from typing import Callable, NoReturn
 from urllib.parse import urlsplit
 
+from core.errors import BitsotaError
+
+EXIT_FAILURE = 1
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 def run_main(main: Callable[..., int | None], *args) -> int | None:
-    """`main(*args)`'s exit status, or EXIT_BROKEN_PIPE once standard output's reader has gone."""
+    """`main(*args)`'s exit status; EXIT_FAILURE after one line for a BitsotaError, EXIT_BROKEN_PIPE once
+    standard output's reader has gone."""
     try:
         status = main(*args)
         if sys.stdout is not None:  # None when the command was started with standard output closed
@@ -28,6 +32,9 @@ def run_main(main: Callable[..., int | None], *args) -> int | None:
     except BrokenPipeError:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
+    except BitsotaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     return status
 
 

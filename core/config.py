@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from core.cli import OneLineParser, run_main
+from core.errors import BitsotaError
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ PROBLEM_CONFIG_NAMES = ("problem_config.json", "problem_config_cpp_cifar10.json"
 PROBLEM_SECTIONS = ("mining", "args", "env")
 
 
-class ConfigError(ValueError):
+class ConfigError(BitsotaError, ValueError):
     """A config file exists but cannot be used; the message names the file (and the key)."""
 
 

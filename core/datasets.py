@@ -29,7 +29,9 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from core.atomic_file import write_atomic, write_json_atomic
 from core.cli import OneLineParser, run_main
+from core.errors import BitsotaError
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +62,11 @@ DATASETS = ("cifar10", "mnist")
 NPZ_PATHS = {"cifar10": "cifar10/cifar10_small.npz", "mnist": "mnist/mnist01.npz"}
 
 
-class DatasetUnavailable(RuntimeError):
+class DatasetUnavailable(BitsotaError, RuntimeError):
     """A data set is neither cached nor obtainable; the message is shown to people verbatim."""
 
 
-class ArffError(ValueError):
+class ArffError(BitsotaError, ValueError):
     """The ARFF file cannot be parsed into features and class labels."""
 
 
@@ -98,18 +100,6 @@ def read_manifest(root: Path) -> dict:
     return manifest
 
 
-def _write_atomic(path: Path, write: Callable[[object], None], mode: str = "wb") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -127,24 +117,29 @@ def save_dataset(root: Path, name: str, X: np.ndarray, y: np.ndarray, *, synthet
     """Write the parsed arrays of `name` as `.npz` and record their digests in the manifest.
 
     Tests use this to make fixture data dirs (`synthetic=True` marks the whole data dir as synthetic).
-    Prepared tasks of that data set are dropped, since they were derived from the old arrays.
     """
     path = root / NPZ_PATHS[name]
-    _write_atomic(path, lambda handle: np.savez(handle, X=X, y=y))
+    write_atomic(path, lambda handle: np.savez(handle, X=X, y=y))
     manifest = read_manifest(root)
     manifest["files"][NPZ_PATHS[name]] = {
         "sha256": sha256_file(path), "X_sha256": _array_sha256(X), "y_sha256": _array_sha256(y),
         "shape": list(X.shape), "dtype": str(X.dtype), "source": source,
     }
     manifest["synthetic"] = bool(synthetic or manifest.get("synthetic", False))
-    _write_atomic(root / MANIFEST, lambda handle: handle.write(json.dumps(manifest, indent=2)), mode="w")
-    task_type = {"cifar10": "cifar10_binary", "mnist": "mnist_binary"}[name]
-    shutil.rmtree(root / "tasks" / task_type, ignore_errors=True)
-    from core.tasks import cache, pools
-
-    pools.forget_loaded()
-    cache.clear_memory()
+    write_json_atomic(root / MANIFEST, manifest, indent=2)
     return path
+
+
+def dataset_file(name: str, root: Path) -> Path:
+    """Where the parsed data set `name` is (or will be) cached in `root`."""
+    return root / NPZ_PATHS[name]
+
+
+def recorded_digest(name: str, root: Path) -> str | None:
+    """The sha256 the manifest records for data set `name`'s file; None when it records none."""
+    entry = read_manifest(root)["files"].get(NPZ_PATHS[name])
+    digest = entry.get("sha256") if isinstance(entry, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 _warned_synthetic: set[Path] = set()
@@ -353,7 +348,7 @@ def download(url: str, target: Path, *, timeout: float = DOWNLOAD_TIMEOUT_S,
                 if progress:
                     progress(done, total, started)
 
-        _write_atomic(target, copy)
+        write_atomic(target, copy)
 
 
 def obtain_file(target: Path, expected_sha256: str | None, *, local_copies: Sequence[Path] = (),

@@ -18,6 +18,7 @@ import sys
 from typing import NamedTuple, Sequence
 
 from core.cli import OneLineParser, read_file_argument, run_main
+from core.errors import BitsotaError
 from core.program import (
     DEFAULT_MATRICES,
     DEFAULT_SCALARS,
@@ -78,7 +79,7 @@ def _issue(line_no: int, line: str, code: str, message: str) -> Issue:
     return Issue(line_no, line, code, SEVERITIES[code], message)
 
 
-class DslError(ValueError):
+class DslError(BitsotaError, ValueError):
     """Raised by strict parsing; `issues` holds the error-severity issues."""
 
     def __init__(self, issues: Sequence[Issue]):

@@ -12,14 +12,22 @@ from collections.abc import Sequence
 import numpy as np
 
 from core import interpreter
-from core.program import OP_KINDS, PHASES, Op, Program, address_kind
+from core.errors import BitsotaError
+from core.program import OP_KINDS, PHASES, RANDOM_OPS, TRANSCENDENTAL_OPS, Op, Program, address_kind
 from core.scoring import regression_scores, task_score
 from core.tasks.base import REGRESSION, TaskData
 
 EVALUATORS = ("auto", "fast", "canonical")
 
+# The cost model behind VALIDATOR_MAX_WORK (validator.md, "Work limit"). One work unit is about one cheap
+# float32 element operation of the compiled evaluator (0.15-0.25 ns here); every executed instruction also
+# costs a fixed dispatch (~20 ns), and transcendental and random elements cost far more than arithmetic.
+# Measured per instruction kind with `python -m benchmarks.validator_work`.
+DISPATCH_UNITS = 100
+ELEMENT_UNITS = {**{op: 40 for op in TRANSCENDENTAL_OPS}, **{op: 64 for op in RANDOM_OPS}}  # any other op: 1
 
-class EvaluatorUnavailable(RuntimeError):
+
+class EvaluatorUnavailable(BitsotaError, RuntimeError):
     """BITSOTA_EVALUATOR=fast was asked for but the compiled evaluator cannot be loaded."""
 
 
@@ -137,11 +145,16 @@ def instruction_elements(ins, program: Program) -> int:
     return program.vector_dim**rank
 
 
-def estimate_work(program: Program, tasks: Sequence[TaskData], epochs: int = 1) -> int:
-    """Element operations of evaluating `program` on every task: the work budget of §10."""
-    setup, predict, learn = (sum(instruction_elements(ins, program) for ins in program.phase(p)) for p in PHASES)
-    total = 0
-    for task in tasks:
-        train, val = epochs * len(task.X_train), len(task.X_val)
-        total += setup + train * (predict + learn) + val * predict
-    return total
+def instruction_work(ins, program: Program) -> int:
+    """Work units of one execution of an instruction: dispatch plus its elements by their kind, 0 if skipped."""
+    elements = instruction_elements(ins, program)
+    if elements == 0:
+        return 0
+    return DISPATCH_UNITS + ELEMENT_UNITS.get(Op(ins.op), 1) * elements
+
+
+def estimate_work(program: Program, row_counts: Sequence[tuple[int, int]], epochs: int = 1) -> int:
+    """Work units of evaluating `program` on tasks of these (train rows, validation rows): the validator's
+    budget (VALIDATOR_MAX_WORK), known before any task is built."""
+    setup, predict, learn = (sum(instruction_work(ins, program) for ins in program.phase(p)) for p in PHASES)
+    return sum(setup + epochs * train * (predict + learn) + val * predict for train, val in row_counts)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import errno
 import socket
 
+from core.errors import BitsotaError
 
-class BindError(Exception):
+
+class BindError(BitsotaError):
     """The port cannot be bound; the message is the one line to print."""
 
 

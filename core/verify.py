@@ -19,10 +19,11 @@ from typing import Any, Sequence
 
 from core.cli import OneLineParser, read_file_argument, run_main
 from core.datasets import DatasetUnavailable
+from core.errors import BitsotaError
 from core.hyperparams import LARGE_SUITE_MODES, ValidatorHyperparams, as_int, validator_hyperparams
 from core.scoring import median_score, score_to_json
 from core.tasks import UnknownTaskType, normalize_task_type, suite_seed, verification_suite
-from core.tasks.pools import raw_pool
+from core.tasks.store import STORE
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,11 @@ NEG_INF = float("-inf")
 MAX_DSL_BYTES = 1 << 20
 MAX_INSTRUCTION_LINES = 4096
 MAX_MEMORY_FLOATS = 4_194_304
-DEFAULT_MAX_WORK = 2 * 10**11
+DEFAULT_MAX_WORK = 15 * 10**9  # ≈ 3.5 s of validator CPU at worst (validator.md, "Work limit")
 ALLOW_SYNTHETIC_ENV = "BITSOTA_ALLOW_SYNTHETIC_DATA"
 
 
-class Rejected(Exception):
+class Rejected(BitsotaError):
     """The submission scores −inf for a stated reason (bad input or a resource limit)."""
 
 
@@ -131,19 +132,21 @@ def check_memory(program) -> None:
         raise Rejected(f"program memory is {floats} floats, more than {MAX_MEMORY_FLOATS}")
 
 
-def check_work(program, tasks, epochs: int) -> None:
+def check_work(program, entries, epochs: int) -> None:
+    """Refuse, before any task is built, a program whose suite would cost more than VALIDATOR_MAX_WORK."""
     from core.evaluate import estimate_work
 
-    work, limit = estimate_work(program, tasks, epochs), max_work()
+    work, limit = estimate_work(program, [entry.spec.row_counts() for entry in entries], epochs), max_work()
     if work > limit:
-        raise Rejected(f"estimated work {work:.3g} element operations exceeds VALIDATOR_MAX_WORK {limit:.3g}")
+        raise Rejected(f"estimated work {work:.3g} units exceeds VALIDATOR_MAX_WORK {limit:.3g}: the program "
+                       f"is too expensive to verify (fewer or smaller instructions, or a smaller input_dim)")
 
 
 # ---------------------------------------------------------------- the suite
 
 def _uses_synthetic(entries) -> bool:
     pools = {getattr(entry.spec, "pool_name", None) for entry in entries} - {None}
-    return any(raw_pool(name).synthetic for name in pools)
+    return any(STORE.raw_pool(name).synthetic for name in pools)
 
 
 def _run_suite(result: Verification, dsl: str, settings: ValidatorHyperparams, evaluator: str | None,
@@ -153,7 +156,7 @@ def _run_suite(result: Verification, dsl: str, settings: ValidatorHyperparams, e
 
     try:
         program = from_dsl(dsl, result.input_dim)
-    except Exception as exc:  # the lenient parser should not raise; if it does, the submission fails
+    except ValueError as exc:  # the lenient parser reports through issues; a DslError here fails the submission
         raise Rejected(f"the DSL could not be parsed: {exc}") from None
     if with_issues or log.isEnabledFor(logging.DEBUG):
         result.issues = [issue._asdict() for issue in check_dsl(dsl, result.input_dim)]
@@ -168,9 +171,9 @@ def _run_suite(result: Verification, dsl: str, settings: ValidatorHyperparams, e
     result.suite_seed = suite_seed(result.task_seed, result.input_dim)
     result.task_ids = [entry.spec.task_id for entry in entries]
     result.eval_seeds = [entry.eval_seed for entry in entries]
+    check_work(program, entries, settings.epochs)
     tasks = [entry.load() for entry in entries]  # DatasetUnavailable propagates to the caller
     result.synthetic_data = _uses_synthetic(entries)
-    check_work(program, tasks, settings.epochs)
     result.evaluator = selected_evaluator(evaluator)
     result.per_task = evaluate_tasks(program, tasks, result.eval_seeds, settings.epochs, result.evaluator)
     result.score = median_score(result.per_task)

@@ -19,6 +19,7 @@ from core import cli
 from core.cli import http_url
 from core.config import ConfigError
 from core.engines import UnknownEngine, normalize_engine_name
+from core.errors import BitsotaError
 from core.tasks import UnknownTaskType, normalize_task_type
 from miner import problem_config
 
@@ -43,7 +44,7 @@ INT_LIMITS: dict[str, tuple[int, int | None]] = {
 FLOAT_MINIMUMS: dict[str, float] = {"sidecar_flush_seconds": 0.01, "sidecar_timeout_seconds": 0.1}
 
 
-class UsageError(ValueError):
+class UsageError(BitsotaError, ValueError):
     """A bad flag or config value; the message is the single line to print (exit status 2)."""
 
 

@@ -11,6 +11,7 @@ import math
 from typing import Protocol, Sequence
 
 from core.dsl_text import normalize_dsl
+from core.errors import BitsotaError
 from core.genesis import genesis_dsls
 
 
@@ -45,7 +46,7 @@ class MockCompute:
         return child, mock_score(child, problem)
 
 
-class NoParseableParent(ValueError):
+class NoParseableParent(BitsotaError, ValueError):
     def __init__(self) -> None:
         super().__init__("no parseable parent")
 
@@ -75,7 +76,7 @@ class RealCompute:
         for parent in parents:
             try:
                 program = from_dsl(str(parent.get("algorithm_dsl", "")), input_dim)
-            except Exception:  # an unparseable parent is skipped, not fatal
+            except ValueError:  # an unparseable parent (DslError) is skipped, not fatal
                 continue
             if program.instruction_count():
                 seeds.append(program)

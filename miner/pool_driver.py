@@ -10,6 +10,7 @@ import time
 import uuid
 from typing import Sequence
 
+import httpx
 from bittensor_wallet import Keypair
 
 from core.cli import OneLineParser, http_url, run_main
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.wallet_name:
             try:
                 pool.release()  # a stale assignment from an earlier run; 404/405 are fine
-            except Exception:  # the pool may not be up yet; the coordinator retries registration
+            except httpx.HTTPError:  # the pool may not be up yet; the coordinator retries registration
                 pass
         coordinator_class = PoolLeaseCoordinator if args.lease else PoolTaskCoordinator
         coordinator = coordinator_class(pool, sidecar, run_id, log=say)

@@ -1,3 +1,5 @@
 """The pool API service (pool.md): signed miner routes, consensus, reputation, windows and rewards."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

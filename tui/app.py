@@ -241,6 +241,13 @@ class BitsotaApp(App):
     def action_restart_sidecar(self) -> None:
         self.run_control.restart_sidecar()
 
+    def action_reset_local_state(self) -> None:
+        def reset() -> None:
+            self.session.reset_local_state()
+            self.call_from_thread(self.refresh_panels)
+
+        self.run_worker(reset, thread=True, exclusive=True, group="control", exit_on_error=False)
+
     def action_next_task_type(self) -> None:
         self.main.next_task_type()
 

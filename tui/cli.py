@@ -39,6 +39,10 @@ def _theme(text: str) -> str:
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog="bitsota-tui", description="BitSota mining in the terminal.")
     p.add_argument("--local", action="store_true", help="embedded test relay and local validator")
+    p.add_argument("--local-relay-port", type=_port, metavar="PORT",
+                   help="with --local: the local relay's port (default 8002 if free, else any free port)")
+    p.add_argument("--reset-local", action="store_true",
+                   help="with --local: first delete the local test state (relay database, saved population)")
     p.add_argument("--keep-running", action="store_true", default=None,
                    help="leave the sidecar, the miner and --local services running on exit")
     p.add_argument("--stop", action="store_true", help="stop the processes in the state file and exit")

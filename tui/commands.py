@@ -10,6 +10,7 @@ COMMANDS = (
     ("Start mining", "start_mining", "Run the start sequence"),
     ("Stop mining", "stop_mining", "Stop the miner"),
     ("Restart sidecar", "restart_sidecar", "Stop mining and start a fresh sidecar"),
+    ("Reset local test state", "reset_local_state", "--local: empty the local relay database and saved population"),
     ("Switch task type", "next_task_type", "Cycle the task type"),
     ("Set workers", "next_workers", "Cycle the worker count"),
     ("Select wallet", "tab('wallet')", "Open the Wallet tab"),

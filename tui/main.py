@@ -10,7 +10,7 @@ from typing import Sequence
 from tui import cli
 from tui.lock import acquire_lock, release_lock
 from tui.logic import clock, tui_log
-from tui.logic.state_file import load_state
+from tui.logic.state_file import load_state, pid_alive
 
 
 def stop_recorded_processes() -> int:
@@ -25,10 +25,31 @@ def stop_recorded_processes() -> int:
     return 0
 
 
+def reset_local() -> int | None:
+    """`--reset-local`: delete the local test state before starting; refused while a recorded run or local
+    service is still running (exit status 1)."""
+    from tui.services.local_stack import local_dir, reset_local_state
+
+    saved = load_state()
+    live = [pid for pid in saved.recorded_pids() if pid_alive(pid)] if saved else []
+    if live:
+        print(f"bitsota-tui: error: --reset-local: processes of an earlier run are still running (pids "
+              f"{', '.join(map(str, live))}); stop them with bitsota-tui --stop first", file=sys.stderr)
+        return 1
+    removed = reset_local_state()
+    print(f"Local test state reset in {local_dir()} (removed {', '.join(removed) or 'nothing'}).")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse_args(argv)
     if args.stop:
         return stop_recorded_processes()
+    if (args.reset_local or args.local_relay_port) and not args.local:
+        print("bitsota-tui: error: --reset-local and --local-relay-port need --local", file=sys.stderr)
+        return 2
+    if args.reset_local and (status := reset_local()) is not None:
+        return status
     if args.status:
         from tui.status import print_status
 

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from validator import submission
 from validator.metrics import MetricsLogger
-from validator.relay_client import RelayClient
+from validator.relay_calls import ValidatorRelay
 from validator.stats import Counters, stats_line
 
 logger = logging.getLogger("validator.local_validator")
@@ -27,7 +27,7 @@ class Candidate:
 class BatchProcessor:
     """Holds the seen-set and the counters for the life of the process."""
 
-    client: RelayClient
+    client: ValidatorRelay
     verify: Verify
     seen_block: Callable[[], int]
     limit: int = 256
@@ -52,9 +52,6 @@ class BatchProcessor:
             return False
         if not rows:
             return True
-        if not isinstance(rows, list):
-            logger.warning("Unexpected relay /results payload type=%s", type(rows).__name__)
-            return False
         self.counters.fetched += len(rows)
         self.process_batch(rows)
         return True

@@ -14,9 +14,10 @@ from typing import Callable, Sequence
 
 from core import signing
 from core.cli import OneLineParser, http_url, run_main
+from core.errors import BitsotaError
 from validator.batch import BatchProcessor
 from validator.metrics import MetricsLogger
-from validator.relay_client import RelayClient
+from validator.relay_calls import ValidatorRelay
 
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 # The relay client's level covers the HTTP library under it, which would log one INFO line per request.
@@ -30,7 +31,7 @@ class StopRequested(BaseException):
     """Raised by the SIGTERM handler so the loop unwinds like Ctrl-C."""
 
 
-class CliError(Exception):
+class CliError(BitsotaError):
     """A bad argument or a missing file: one line on stderr, exit status 2."""
 
 
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = MetricsLogger(args.metrics_log) if args.metrics_log else None
     if metrics:
         metrics.session_start()
-    client = RelayClient(args.relay_url, hotkey)
+    client = ValidatorRelay(args.relay_url, hotkey)
     processor = BatchProcessor(client=client, verify=verify_solution_quality,
                                seen_block=seen_block_function(args.seen_block_mode, args.seen_block),
                                limit=max(1, args.limit), task_id=args.task_id or None,

@@ -117,7 +117,7 @@ def run(config_path: str, accept_test: bool = False) -> int:
     from core.verify import verify_solution_quality
     from validator.chain_weights import ChainWeights
     from validator.node_config import load_config
-    from validator.relay_client import RelayClient
+    from validator.relay_calls import ValidatorRelay
     from validator.weight_managers import StickyBurnSplitManager, make_manager, run_ticks
 
     config = load_config(config_path)
@@ -127,7 +127,7 @@ def run(config_path: str, accept_test: bool = False) -> int:
     weights = ChainWeights(chain_adapter.Chain(config.network), wallet, config.netuid, epoch_length=config.epoch_length,
                            wait_for_inclusion=config.wait_for_inclusion, wait_for_finalization=config.wait_for_finalization)
     weights.resync()
-    relay = RelayClient(config.relay_url, hotkey)
+    relay = ValidatorRelay(config.relay_url, hotkey)
     manager = make_manager(weights, config.capacitorless, relay)
     metrics = MetricsLogger("validator_node_metrics.log")
     metrics.session_start()

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from core import signing
+from core.errors import BitsotaError
 
 STICKY_MODES = ("sticky", "sticky_burnsplit", "burnsplit")
 REWARD_MODES = ("capacitorless", "capacitorless_sticky")
 BLACKLIST_OFF = 9999999999999999.0
 
 
-class ConfigError(ValueError):
+class ConfigError(BitsotaError, ValueError):
     """A config problem, reported as one line with exit status 2."""
 
 

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from core.errors import BitsotaError
 from validator.chain_weights import ChainWeights
 from validator.node_config import CapacitorlessConfig
 
@@ -20,7 +21,7 @@ MAX_BACKOFF_S = 300.0
 EVENTS_REUSE_S = 120.0
 
 
-class WeightError(RuntimeError):
+class WeightError(BitsotaError, RuntimeError):
     """A tick that could not apply weights at all (counts as a failed tick)."""
 
 

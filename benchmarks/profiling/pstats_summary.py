@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Sequence
 
 from core.cli import OneLineParser, run_main
+from core.errors import BitsotaError
 
 SORT_KEYS = ("calls", "tottime", "cumtime")
 
@@ -40,7 +41,7 @@ class FileSummary:
     calls_by_function: dict[str, int]
 
 
-class UnreadableProfile(ValueError):
+class UnreadableProfile(BitsotaError, ValueError):
     pass
 
 

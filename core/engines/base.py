@@ -11,6 +11,7 @@ import numpy as np
 
 from core.engines.params import SHAPE_FIELDS, EngineParams
 from core.engines.population import fitness_from_json, item_program, snapshot_item
+from core.errors import BitsotaError
 from core.program import Program
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ FitnessFn = Callable[[Program], float]
 STATE_VERSION = 1
 
 
-class CheckpointMismatch(ValueError):
+class CheckpointMismatch(BitsotaError, ValueError):
     """Engine state saved under another engine or program shape."""
 
 

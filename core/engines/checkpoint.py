@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from core.atomic_file import write_json_atomic
 from core.engines.base import CheckpointMismatch, Engine
 
 
@@ -16,37 +15,10 @@ def checkpoint_path(directory: str | Path, task_type: str, engine_name: str, wor
     return Path(directory) / task_type / engine_name / f"worker_{int(worker_id)}.json"
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Write JSON to a temporary file beside `path`, fsync it, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, allow_nan=False, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # some platforms cannot open directories; the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_checkpoint(directory: str | Path, task_type: str, engine: Engine) -> Path:
     """Save `engine` for `task_type`; returns the file written."""
     path = checkpoint_path(directory, task_type, engine.name, engine.worker_id)
-    atomic_write_json(path, {"task_type": task_type, **engine.state()})
+    write_json_atomic(path, {"task_type": task_type, **engine.state()}, allow_nan=False, separators=(",", ":"))
     return path
 
 

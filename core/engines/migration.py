@@ -9,11 +9,12 @@ from typing import Sequence
 import numpy as np
 
 from core.engines.base import Engine
+from core.errors import BitsotaError
 
 COORDINATOR_SEED_OFFSET = 1000003
 
 
-class MigrationDesync(RuntimeError):
+class MigrationDesync(BitsotaError, RuntimeError):
     """Workers asked to migrate at different iterations."""
 
 

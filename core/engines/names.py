@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from core.errors import BitsotaError
+
 log = logging.getLogger(__name__)
 
 ENGINE_NAMES = ("baseline", "archive")
 ALIASES = {"ga": "baseline"}
 
 
-class UnknownEngine(ValueError):
+class UnknownEngine(BitsotaError, ValueError):
     pass
 
 

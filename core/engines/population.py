@@ -16,6 +16,7 @@ from typing import Any
 
 from core.dsl import from_dsl, to_dsl
 from core.engines.names import normalize_engine_name
+from core.errors import BitsotaError
 from core.program import PHASES, Instruction, Program
 
 SHAPE_KEYS = (
@@ -24,7 +25,7 @@ SHAPE_KEYS = (
 )
 
 
-class PopulationFileError(ValueError):
+class PopulationFileError(BitsotaError, ValueError):
     """A population source that cannot be used (wrong layout, task or engine mismatch, bad items)."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.errors import BitsotaError
+
 CIFAR10_BINARY = "cifar10_binary"
 MNIST_BINARY = "mnist_binary"
 SCALAR_LINEAR = "scalar_linear"
@@ -11,7 +13,7 @@ TASK_TYPES = (CIFAR10_BINARY, MNIST_BINARY, SCALAR_LINEAR)
 TASK_SPACE = {CIFAR10_BINARY: 4500, MNIST_BINARY: 10000, SCALAR_LINEAR: 8}
 
 
-class UnknownTaskType(ValueError):
+class UnknownTaskType(BitsotaError, ValueError):
     """A task type outside the registry."""
 
 

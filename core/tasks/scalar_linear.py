@@ -54,6 +54,10 @@ class ScalarLinearSpec:
     def input_dim(self) -> int:
         return self.n_features
 
+    def row_counts(self) -> tuple[int, int]:
+        """(train rows, validation rows), known without building the task."""
+        return self.train_samples, self.val_samples
+
     def as_dict(self) -> dict:
         return {"task_id": self.task_id, "param_seed": self.param_seed, "data_seed": self.data_seed,
                 "n_features": self.n_features, "train_samples": self.train_samples,
@@ -67,9 +71,9 @@ class ScalarLinearSpec:
         return TaskData.from_arrays(X_train, _targets(X_train, weights), X_val, _targets(X_val, weights), REGRESSION)
 
     def load(self) -> TaskData:
-        from core.tasks.cache import load_task
+        from core.tasks.store import STORE
 
-        return load_task(self)
+        return STORE.load_task(self)
 
 
 def _targets(X: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ import httpx
 from bittensor_wallet import Keypair
 
 from core.config import home_dir
-from core.engines.checkpoint import atomic_write_json
+from core.atomic_file import write_json_atomic
 from miner.relay_client import RelayClient, RelayError
 from miner.submitter.pool import PoolMode, pool_problem, pool_sota
 from miner.submitter.rescore import rescore
@@ -32,6 +32,13 @@ SIDECAR_TIMEOUT_S = 1.0
 CANDIDATE_PAGE = 50
 ERROR_LOG_EVERY_S = 60.0
 SIDECAR_ERRORS = (httpx.HTTPError, SidecarError, ValueError)
+
+
+def _number(value) -> float | None:
+    """A finite number from the status file, else None (the file is read back, so it is checked)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+        return None
+    return float(value)
 
 
 @dataclass
@@ -94,11 +101,15 @@ class Submitter:
             return
         self.record.restore(saved)
         resume = self.record.resume
-        self.cursor.position = int(resume.get("cursor") or 0)
-        self.book.submitted_hashes = set(resume.get("submitted_hashes") or [])
-        self.book.best_submitted = resume.get("best_submitted")
-        self.book.last_success_at = resume.get("last_success_at")
-        self.book.pending = resume.get("pending")
+        cursor = _number(resume.get("cursor"))
+        self.cursor.position = int(cursor) if cursor is not None and cursor >= 0 else 0
+        hashes = resume.get("submitted_hashes")
+        self.book.submitted_hashes = {str(h) for h in hashes} if isinstance(hashes, list) else set()
+        self.book.best_submitted = _number(resume.get("best_submitted"))
+        self.book.last_success_at = _number(resume.get("last_success_at"))
+        pending = resume.get("pending")
+        valid = isinstance(pending, dict) and _number(pending.get("rescored")) is not None
+        self.book.pending = pending if valid else None
         self.say(f"[submitter] resumed run {self.options.run_id} at candidate {self.cursor.position}")
 
     # ------------------------------------------------------------------ one tick
@@ -271,7 +282,7 @@ class Submitter:
     def _write_mining_stats(self) -> None:
         """`~/.bitsota/mining_stats.json` (tui.md §11.3), as the original GUI kept it."""
         state = self.state or {}
-        atomic_write_json(home_dir() / "mining_stats.json", {
+        write_json_atomic(home_dir() / "mining_stats.json", {
             "tasks_completed": state.get("tasks_completed", 0),
             "successful_submissions": self.record.counters["submitted"],
             "best_score": self.book.best_submitted})

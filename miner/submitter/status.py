@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import home_dir
-from core.engines.checkpoint import atomic_write_json
+from core.atomic_file import write_json_atomic
 
 STATUS_VERSION = 1
 KEEP_SUBMISSIONS = 200
@@ -116,4 +116,4 @@ class StatusRecord:
         self.resume = saved.get("resume") if isinstance(saved.get("resume"), dict) else {}
 
     def write(self, path: Path, now: float) -> None:
-        atomic_write_json(path, self.to_json(now))
+        write_json_atomic(path, self.to_json(now), allow_nan=False)

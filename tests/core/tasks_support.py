@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from core import datasets
-from core.tasks import cache as task_cache
-from core.tasks import pools
+from core.tasks.store import STORE
 
 GOLDEN_CIFAR_SEED = 20260101
 GOLDEN_CIFAR_ROWS, GOLDEN_CIFAR_FEATURES = 20000, 3072
@@ -45,11 +44,9 @@ def isolated_data(tmp_path, monkeypatch) -> Path:
         return real_download(url, target, **kwargs)
 
     monkeypatch.setattr(datasets, "download", offline_download)
-    pools.forget_loaded()
-    task_cache.clear_memory()
+    STORE.forget()
     yield root
-    pools.forget_loaded()
-    task_cache.clear_memory()
+    STORE.forget()
 
 
 def class_means_pixels(labels: np.ndarray, n_features: int, seed: int = 0) -> np.ndarray:

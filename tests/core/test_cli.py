@@ -167,3 +167,24 @@ def test_an_unknown_host_or_foreign_address_is_one_line():
         bind_sockets("no-such-host.invalid", free_port(), "sidecar")
     with pytest.raises(BindError, match=r"^pool: cannot bind 192\.0\.2\.1:\d+: "):
         bind_sockets("192.0.2.1", free_port(), "pool")  # TEST-NET-1: never an address of this machine
+
+
+def test_a_bitsota_error_at_the_edge_is_one_line_and_status_1(capsys):
+    from core.cli import EXIT_FAILURE, run_main
+    from core.errors import BitsotaError
+
+    def main() -> int:
+        raise BitsotaError("the relay refused: bad signature")
+
+    assert run_main(main) == EXIT_FAILURE == 1
+    assert capsys.readouterr().err == "error: the relay refused: bad signature\n"
+
+
+def test_any_other_error_at_the_edge_keeps_its_traceback():
+    from core.cli import run_main
+
+    def main() -> int:
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):
+        run_main(main)

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from core.engines import ArchiveEngine, BaselineEngine, CheckpointMismatch
-from core.engines.checkpoint import atomic_write_json, checkpoint_path, resume, write_checkpoint
+from core.engines.checkpoint import checkpoint_path, resume, write_checkpoint
 from core.engines.population import encode_exact
 from core.program import Instruction, Op
 from tests.core.engines_support import size_fitness, small_params
@@ -111,15 +111,6 @@ def test_a_corrupt_checkpoint_is_reported(tmp_path):
     path.write_text("{not json")
     with pytest.raises(CheckpointMismatch, match="not valid JSON"):
         resume(BaselineEngine(small_params(), size_fitness, seed=0), tmp_path, TASK)
-
-
-def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
-    path = tmp_path / "worker_0.json"
-    atomic_write_json(path, {"generation": 1})
-    with pytest.raises(ValueError):
-        atomic_write_json(path, {"generation": math.nan})  # not JSON: fails mid-write
-    assert json.loads(path.read_text()) == {"generation": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["worker_0.json"]
 
 
 def test_a_damaged_state_is_refused_and_leaves_the_engine_untouched(tmp_path):

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from core import evaluate
-from core.evaluate import EvaluatorUnavailable, estimate_work, evaluate_tasks, predict_tasks, selected_evaluator
+from core.evaluate import (
+    DISPATCH_UNITS,
+    ELEMENT_UNITS,
+    EvaluatorUnavailable,
+    estimate_work,
+    evaluate_tasks,
+    predict_tasks,
+    selected_evaluator,
+)
 from core.program import Instruction as I
 from core.program import Op, Program
 from core.scoring import NEG_INF
@@ -98,21 +106,23 @@ def test_fast_and_canonical_agree_bitwise():
     assert [p.tobytes() for p in fast] == [p.tobytes() for p in canonical]
 
 
-def test_estimate_work_counts_element_operations():
+def test_estimate_work_counts_dispatch_and_weighted_elements():
     n = 5
     program = Program(
         vector_dim=n,
-        setup=[I.make(Op.GAUSSIAN, dest=30, c1=0, c2=1), I.make(Op.CONST_VEC, dest=21, c1=0, c2=1)],  # n² + 1
-        predict=[I.make(Op.MATMUL, 30, 20, 22), I.make(Op.DOT, 22, 20, 0)],  # n² + n
-        learn=[I.make(Op.ADD, 0, 1, 2), I.make(Op.NOOP), I.make(Op.ADD, 21, 1, 2)],  # 1 + 0 + 0 (skipped)
+        setup=[I.make(Op.GAUSSIAN, dest=30, c1=0, c2=1), I.make(Op.CONST_VEC, dest=21, c1=0, c2=1)],
+        predict=[I.make(Op.MATMUL, 30, 20, 22), I.make(Op.DOT, 22, 20, 0), I.make(Op.EXP, 0, -1, 3)],
+        learn=[I.make(Op.ADD, 0, 1, 2), I.make(Op.NOOP), I.make(Op.ADD, 21, 1, 2)],  # the last two are skipped
     )
-    tasks = [make_task(10, 4), make_task(6, 3)]
-    setup, predict, learn = n * n + 1, n * n + n, 1
-    expected = sum(setup + tr * (predict + learn) + va * predict for tr, va in ((10, 4), (6, 3)))
-    assert estimate_work(program, tasks) == expected
-    expected_two_epochs = sum(setup + 2 * tr * (predict + learn) + va * predict for tr, va in ((10, 4), (6, 3)))
-    assert estimate_work(program, tasks, epochs=2) == expected_two_epochs
+    d, random, transcendental = DISPATCH_UNITS, ELEMENT_UNITS[Op.GAUSSIAN], ELEMENT_UNITS[Op.EXP]
+    setup = (d + random * n * n) + (d + 1)
+    predict = (d + n * n) + (d + n) + (d + transcendental)
+    learn = d + 1
+    rows = [(10, 4), (6, 3)]
+    assert estimate_work(program, rows) == sum(setup + tr * (predict + learn) + va * predict for tr, va in rows)
+    assert estimate_work(program, rows, epochs=2) == sum(setup + 2 * tr * (predict + learn) + va * predict
+                                                         for tr, va in rows)
 
 
 def test_estimate_work_of_an_empty_program_is_zero():
-    assert estimate_work(Program(vector_dim=D), [make_task(10, 10)]) == 0
+    assert estimate_work(Program(vector_dim=D), [(10, 10)]) == 0

@@ -11,8 +11,7 @@ import pytest
 
 from core import datasets
 from core.tasks import BINARY, REGRESSION, Cifar10Spec, MnistSpec, ScalarLinearSpec
-from core.tasks import cache as task_cache
-from core.tasks.pools import raw_dataset_override
+from core.tasks.store import STORE
 from core.tasks.projected import split_sizes
 from tests.core.tasks_support import class_means_pixels, golden_cifar_pool, isolated_data  # noqa: F401
 
@@ -38,7 +37,7 @@ def golden_cifar(golden_dir):
     doc = json.loads((golden_dir / "cifar_fixture_tasks.json").read_text())
     X, y = golden_cifar_pool()
     assert _sha(X) == doc["synthetic_X_sha256_float32"] and _sha(y) == doc["synthetic_y_sha256_int32"]
-    with raw_dataset_override("cifar10", X, y):
+    with STORE.override("cifar10", X, y):
         built = {t["task_id"]: Cifar10Spec.for_id(t["task_id"]).build_with_indices() for t in doc["tasks"]}
     return doc, built
 
@@ -63,7 +62,7 @@ def test_cifar_fixture_tasks_match_the_reference(golden_cifar, golden_dir):
 
 def test_suite_loads_go_through_the_override_and_are_read_only(golden_cifar):
     X, y = golden_cifar_pool()
-    with raw_dataset_override("cifar10", X, y):
+    with STORE.override("cifar10", X, y):
         data = Cifar10Spec.for_id(1538).load()
         assert data is Cifar10Spec.for_id(1538).load()  # memory cache hit
     assert not data.X_train.flags.writeable and not data.y_val.flags.writeable
@@ -79,7 +78,7 @@ def _small_mnist_pool(rows: int = 600):
 def test_mnist_tasks_use_data_seed_and_pixel_scaling():
     X, y = _small_mnist_pool()
     spec = MnistSpec.for_id(5, n_components=4, n_samples=100, train_split=0.5)
-    with raw_dataset_override("mnist", X, y):
+    with STORE.override("mnist", X, y):
         data, positions = spec.build_with_indices()
         again = MnistSpec.for_id(5, n_components=4, n_samples=100, train_split=0.5).build()
     expected = np.random.default_rng(spec.data_seed).choice(600, size=100, replace=False)
@@ -94,7 +93,7 @@ def test_mnist_tasks_use_data_seed_and_pixel_scaling():
 
 def test_small_pools_are_sampled_with_replacement():
     X, y = _small_mnist_pool(40)
-    with raw_dataset_override("mnist", X, y):
+    with STORE.override("mnist", X, y):
         data, positions = MnistSpec.for_id(0, n_components=3, n_samples=100).build_with_indices()
     assert len(positions) == 100 and len(set(positions.tolist())) <= 40
     assert len(data.y_train) + len(data.y_val) == 100
@@ -107,14 +106,14 @@ def test_split_sizes(n, split, expected):
 
 
 def test_memory_cache_is_an_lru_sized_by_env(monkeypatch):
-    monkeypatch.setattr(task_cache, "_memory", {})
+    monkeypatch.setattr(STORE, "_memory", {})
     monkeypatch.setenv("SCALAR_TASK_CACHE_MAXSIZE", "2")
     specs = [ScalarLinearSpec.for_id(t, n_features=2, train_samples=5, val_samples=5) for t in range(3)]
     first = specs[0].load()
     specs[1].load()
     assert specs[0].load() is first  # refreshes 0, so 1 is now the oldest
     specs[2].load()
-    cache = task_cache.memory_cache("scalar_linear")
+    cache = STORE.memory_cache("scalar_linear")
     assert len(cache) == 2 and cache.get(specs[1].descriptor) is None and cache.get(specs[0].descriptor) is first
 
 
@@ -127,29 +126,43 @@ def test_disk_cache_stores_verifies_and_rebuilds(isolated_data):
     _fixture_data_dir(isolated_data)
     spec = Cifar10Spec.for_id(120, n_components=4, n_samples=60)
     data = spec.load()
-    stored = task_cache.disk_path(spec)
+    stored = STORE.disk_path(spec)
     assert stored.is_file() and stored.parent == isolated_data / "tasks" / "cifar10_binary"
-    task_cache.clear_memory()
+    STORE.clear_memory()
     from_disk = spec.load()
     assert from_disk is not data and np.array_equal(from_disk.X_val, data.X_val)
     with np.load(stored) as npz:  # tamper: a digest mismatch must rebuild, not serve the bad array
         arrays = {k: npz[k] for k in npz.files}
     arrays["X_train"] = arrays["X_train"] + 1
     np.savez(stored, **arrays)
-    task_cache.clear_memory()
+    STORE.clear_memory()
     assert np.array_equal(spec.load().X_train, data.X_train)
 
 
 def test_overrides_never_reach_the_disk_cache(isolated_data):
     X, y = _small_mnist_pool()
-    with raw_dataset_override("mnist", X, y):
+    with STORE.override("mnist", X, y):
         MnistSpec.for_id(1, n_components=2, n_samples=50).load()
     assert not (isolated_data / "tasks").exists()
 
 
-def test_rewriting_a_data_set_drops_its_prepared_tasks(isolated_data):
+def test_a_rewritten_data_set_is_noticed_without_being_told(isolated_data):
     _fixture_data_dir(isolated_data)
-    Cifar10Spec.for_id(0, n_components=2, n_samples=40).load()
-    assert any((isolated_data / "tasks" / "cifar10_binary").iterdir())
-    _fixture_data_dir(isolated_data, rows=300)
-    assert not (isolated_data / "tasks" / "cifar10_binary").exists()
+    spec = Cifar10Spec.for_id(0, n_components=2, n_samples=40)
+    old, old_path = spec.load(), STORE.disk_path(spec)
+    assert old_path.is_file()
+    y = (np.arange(300) % 10).astype(np.int32)
+    datasets.save_dataset(isolated_data, "cifar10", class_means_pixels(y, 48, seed=7), y, synthetic=True)
+    new = spec.load()  # no forget(): the store sees the new file and its new digest
+    assert STORE.disk_path(spec) != old_path and STORE.disk_path(spec).is_file()
+    assert not np.array_equal(new.X_train, old.X_train)
+    assert np.array_equal(new.X_train, spec.build().X_train)  # what the recipe makes from the new data
+
+
+def test_data_fetching_knows_nothing_of_tasks():
+    import subprocess
+    import sys
+
+    probe = "import sys, core.datasets; print(sorted(m for m in sys.modules if m.startswith('core.tasks')))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -13,7 +13,7 @@ import pytest
 
 from core import verify
 from core.tasks import verification_suite
-from core.tasks.pools import raw_dataset_override
+from core.tasks.store import STORE
 from tests.core.tasks_support import golden_cifar_pool, isolated_data  # noqa: F401
 
 TRANSCENDENTAL = ("exp(", "log(", "sin(", "cos(", "tan(")
@@ -66,7 +66,7 @@ def test_cifar_golden_medians_through_the_synthetic_pool(golden_dir, monkeypatch
     programs = _golden_programs(golden_dir / "cifar_fixture_scores.jsonl", 4)
     X, y = golden_cifar_pool()
     monkeypatch.setenv(verify.ALLOW_SYNTHETIC_ENV, "1")
-    with raw_dataset_override("cifar10", X, y):
+    with STORE.override("cifar10", X, y):
         for row in programs:
             submitted = json.dumps({"algorithm_dsl": row["dsl"], "input_dim": row["input_dim"]})  # default type
             passed, score = verify.verify_solution_quality(submitted, sota_threshold=0.5)
@@ -79,7 +79,7 @@ def test_cifar_golden_medians_through_the_synthetic_pool(golden_dir, monkeypatch
 
 def test_synthetic_scores_are_refused_without_opt_in(golden_dir):
     X, y = golden_cifar_pool()
-    with raw_dataset_override("cifar10", X, y):
+    with STORE.override("cifar10", X, y):
         assert verify.verify_solution_quality({"algorithm_dsl": "s0 = 1.0", "input_dim": 16}) == (False, -math.inf)
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from bittensor_wallet import Keypair
 
-from relay.client import RelayClient, RelayError
+from miner.relay_client import RelayClient, RelayError
+from miner.submitter.rule import Rescore, SubmissionBook, submission_body
 from sidecar.client import SidecarClient, StreamCursor
 from tests.e2e.services import ROOT, VALIDATOR_ENV, base_env
-from miner.submitter.rule import Rescore, SubmissionBook, submission_body
 
 
 def rescore(candidate: dict, workdir: Path) -> Rescore:

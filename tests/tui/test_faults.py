@@ -14,7 +14,7 @@ import httpx
 import pytest
 from bittensor_wallet import Keypair
 
-from relay.client import RelayClient
+from miner.relay_client import RelayClient
 from sidecar.client import SidecarClient
 from tests.helpers import free_port, wait_for
 from tests.tui.support import alice_wallet, log_text, make_app, until

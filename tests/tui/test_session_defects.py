@@ -152,3 +152,60 @@ def test_an_attached_tui_stops_its_run_when_the_owners_sidecar_goes(home):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
+
+
+async def test_the_quit_dialog_says_whether_mining_runs(home):
+    import subprocess
+    import sys
+
+    from tests.tui.support import make_app, until
+    from tui.services.processes import Child
+    from tui.widgets.modals import QuitModal
+
+    app = make_app(["--relay-url", "http://127.0.0.1:9"], start_services=False)
+    sidecar = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        async with app.run_test(size=(120, 34)) as pilot:
+            app.session.sidecar_child = Child("sidecar", sidecar.pid, sidecar.pid, None, sidecar)
+            await pilot.press("q")
+            await until(pilot, lambda: isinstance(app.screen, QuitModal), what="quit modal")
+            title = str(app.screen.query_one(".dialog-title").render())
+            assert title == "Mining is stopped; background services are running."
+            await pilot.press("escape")
+            app.session.sidecar_child = None
+    finally:
+        sidecar.kill()
+        sidecar.wait(10)
+
+
+def test_a_dead_submitter_is_restarted_once_then_the_run_says_so(home, sidecar_server, relay_server):
+    import signal
+
+    from sidecar.client import SidecarClient
+    from tests.helpers import wait_for
+
+    session = session_for(home, "--relay-url", relay_server.url, "--sidecar-port",
+                          sidecar_server.url.rsplit(":", 1)[1])
+    alice = alice_wallet(home)
+    session.use_wallet(alice, Keypair.create_from_uri("//Alice"))
+    with SidecarClient(sidecar_server.url) as sidecar:
+        run_id = sidecar.start_run(meta={"task_type": "scalar_linear"})
+    session.run_id, session.task_type, session.run_wallet, session.running = run_id, "scalar_linear", alice, True
+    session._spawn_submitter()
+    try:
+        first = session.submitter_child
+        os.kill(first.pid, signal.SIGKILL)
+        wait_for(lambda: not first.alive(), timeout=10, what="the first submitter dead")
+        session.poll()
+        second = session.submitter_child
+        assert second is not None and second.pid != first.pid and second.alive()
+        os.kill(second.pid, signal.SIGKILL)
+        wait_for(lambda: not second.alive(), timeout=10, what="the second submitter dead")
+        session.poll()
+        session.poll()
+        assert session.submitter_child is None
+        lines = session.drain_lines()
+        assert sum("ERROR: the submitter exited (code -9)" in line for line in lines) == 2
+        assert sum("no submitter runs for this run" in line for line in lines) == 1
+    finally:
+        session.stop_mining()

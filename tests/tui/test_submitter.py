@@ -89,3 +89,108 @@ def test_forged_verified_field_is_rescored_and_refused(home, sidecar_server, rel
     logs = "\n".join(item.get("message") or "" for item in httpx.get(
         f"{sidecar_server.url}/logs", params={"run_id": run_id, "limit": 500}).json()["items"])
     assert "[submit] status=submitted" in logs and "[verify] candidate 1 re-scored" in logs
+
+
+def test_a_program_too_expensive_to_verify_is_refused_not_waited_for():
+    """Issue 13 hole 6: the re-score is bounded in time; past the bound the candidate is refused."""
+    import time
+
+    from miner.submitter.rescore import rescore
+    from miner.submitter.rule import SubmissionBook
+
+    started = time.monotonic()
+    result = rescore(candidate(0, 0.9), timeout_s=0.05)  # not even the interpreter starts in 50 ms
+    assert time.monotonic() - started < 10
+    assert not result.finite and result.reason == "too expensive to verify: scoring took longer than 0.05 s"
+    decision = SubmissionBook().decide(candidate(0, 0.9), None, None, 0.0, result)
+    assert decision == ("skip", f"scores -inf: {result.reason}")
+
+
+def test_a_restarted_submitter_resumes_its_run_and_never_submits_twice(home, sidecar_server, relay_server):
+    """The status file carries the cursor and the submitted programs; a damaged resume block is ignored."""
+    import json
+
+    from bittensor_wallet import Keypair
+
+    from miner.submitter.loop import Submitter, SubmitterOptions
+    from miner.submitter.rule import Rescore
+
+    run_id, status_file = "resume-run", home / "status.json"
+    options = SubmitterOptions(sidecar_server.url, run_id, "scalar_linear", relay_url=relay_server.url, cooldown_s=0)
+    scores = {CONSTANT_DSL.format(value=0.5): 0.3, CONSTANT_DSL.format(value=1.5): 0.4}
+    with SidecarClient(sidecar_server.url) as sidecar:
+        sidecar.start_run(run_id)
+        sidecar.ingest_batch(run_id, [candidate(0, 0.3)])
+        first = Submitter(options, Keypair.create_from_uri("//Alice"), status_file, say=lambda _l: None,
+                          rescorer=lambda c, *_: Rescore(scores[c["algorithm_dsl"]]))
+        first.tick()
+        first.close()
+        assert [s["status"] for s in read_status(status_file)["submissions"]] == ["submitted"]
+        sidecar.ingest_batch(run_id, [candidate(0, 0.3), candidate(1, 0.4)])  # the same program again, then a new one
+        second = Submitter(options, Keypair.create_from_uri("//Alice"), status_file, say=lambda _l: None,
+                           rescorer=lambda c, *_: Rescore(scores[c["algorithm_dsl"]]))
+        assert second.cursor.position == 1
+        second.tick()
+        second.close()
+    status = read_status(status_file)
+    assert [(s["seq"], s["status"]) for s in status["submissions"]] == [(0, "submitted"), (2, "submitted")]
+    assert status["decisions"]["1"]["status"] == "skipped" and "already submitted" in status["decisions"]["1"]["reason"]
+    damaged = {**status, "resume": {"cursor": "x", "submitted_hashes": 5, "best_submitted": "high", "pending": [1]}}
+    status_file.write_text(json.dumps(damaged))
+    third = Submitter(options, Keypair.create_from_uri("//Alice"), status_file, say=lambda _l: None)
+    assert third.cursor.position == 0 and third.book.best_submitted is None and third.book.pending is None
+    third.close()
+
+
+def test_the_cooldown_parks_the_best_candidate_and_sends_it_when_it_ends(home, sidecar_server, relay_server):
+    from bittensor_wallet import Keypair
+
+    from miner.submitter.loop import Submitter, SubmitterOptions
+    from miner.submitter.rule import BETTER_PENDING, Rescore
+
+    now = [1_750_000_000.0]
+    run_id, status_file = "cooldown-run", home / "status.json"
+    options = SubmitterOptions(sidecar_server.url, run_id, "scalar_linear", relay_url=relay_server.url, cooldown_s=60)
+    real = {CONSTANT_DSL.format(value=v + 0.5): score for v, score in ((0, 0.3), (1, 0.5), (2, 0.4))}
+    submitter = Submitter(options, Keypair.create_from_uri("//Alice"), status_file, clock=lambda: now[0],
+                          say=lambda _l: None, rescorer=lambda c, *_: Rescore(real[c["algorithm_dsl"]]))
+    with SidecarClient(sidecar_server.url) as sidecar:
+        sidecar.start_run(run_id)
+        sidecar.ingest_batch(run_id, [candidate(0, 0.3), candidate(1, 0.5), candidate(2, 0.4)])
+        submitter.tick()
+        status = read_status(status_file)
+        assert {k: v["status"] for k, v in status["decisions"].items()} == {
+            "0": "submitted", "1": "pending", "2": "skipped"}
+        assert status["decisions"]["2"]["reason"] == BETTER_PENDING
+        assert status["pending"] == {"seq": 1, "score": 0.5} and status["cooldown_until_s"] == now[0] + 60
+        now[0] += 61
+        submitter.tick()
+        assert sidecar.state(run_id)["local_sota"] == 0.5
+    submitter.close()
+    status = read_status(status_file)
+    assert [(s["seq"], s["status"]) for s in status["submissions"]] == [(0, "submitted"), (1, "submitted")]
+    assert status["pending"] is None and status["local_sota"] == 0.5
+
+
+def test_an_encrypted_hotkey_is_unlocked_from_standard_input_only(home, sidecar_server, relay_server):
+    from bittensor_wallet import Keypair, Wallet
+
+    root = home / "wallets"
+    Wallet(name="enc", hotkey="hk", path=str(root)).hotkey_file.set_keypair(
+        Keypair.create_from_uri("//Ferdie"), encrypt=True, overwrite=True, password="s3cret-pass")
+    argv = [sys.executable, "-m", "miner.submitter", "--sidecar-url", sidecar_server.url, "--run-id", "enc-run",
+            "--task-type", "scalar_linear", "--relay-url", relay_server.url, "--wallet-name", "enc",
+            "--wallet-hotkey", "hk", "--wallet-path", str(root), "--exit-with-parent", str(os.getpid())]
+    refused = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert refused.returncode == 2 and "is encrypted: pass its password with --password-stdin" in refused.stderr
+    child = subprocess.Popen([*argv, "--password-stdin"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, text=True)
+    try:
+        child.stdin.write("s3cret-pass\n")
+        child.stdin.close()
+        status = wait_for(lambda: read_status(home / ".bitsota" / "submitter" / "enc-run.json"), timeout=30,
+                          what="the status file")
+        assert status["hotkey"] == Keypair.create_from_uri("//Ferdie").ss58_address
+    finally:
+        child.terminate()
+        assert child.wait(20) == 0

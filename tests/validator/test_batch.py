@@ -189,13 +189,6 @@ def test_empty_poll_fetches_no_threshold(tmp_path, body):
     assert not (tmp_path / "metrics.log").exists()
 
 
-def test_non_list_payload_is_reported(tmp_path, caplog):
-    processor = make_processor(ScriptedRelay({"rows": []}), tmp_path)
-    processor.poll_once()
-    assert "Unexpected relay /results payload type=dict" in caplog.text
-    assert processor.counters.fetched == 0
-
-
 def test_missing_threshold_counts_as_zero(tmp_path):
     relay = ScriptedRelay([miner_row(ALICE, result("0.1"), 0.1)], threshold=None)
     processor = make_processor(relay, tmp_path)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from core import atomic_file
 from core.config import home_dir
 
 
@@ -20,18 +19,8 @@ def logs_dir() -> Path:
 
 
 def write_json_atomic(path: Path, data: Any, mode: int | None = None) -> None:
-    """Write `data` to a temp file beside `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Replace `path` with `data` as indented JSON (core.atomic_file); `mode` is the file's chmod."""
+    atomic_file.write_json_atomic(path, data, file_mode=mode, indent=2, sort_keys=True)
 
 
 def read_json(path: Path) -> Any:

@@ -39,7 +39,6 @@ class GuiSettings:
     task_type: str | None = None  # the Task Type control's default ("Save as default")
     theme: str = "auto"
     keep_running: bool = False
-    verify_before_submit: bool = True
     submission_cooldown_seconds: int = 60
     log_max_lines: int = 5000
     pool_mode: str = "task"

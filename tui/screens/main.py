@@ -60,6 +60,10 @@ def layout_classes(width: int, height: int) -> dict[str, bool]:
             "-low": height < 34, "-tiny": width < 60 or height < 16}
 
 
+NO_POOL = ("No pool in --local mode: the public pool is not used for local tests. Start one (python -m pool) "
+           "and pass --pool-url URL to try pool mode.")
+
+
 class MainScreen(Screen):
     def __init__(self, session, args, initial_task: str, initial_workers: int, start_services: bool) -> None:
         super().__init__()
@@ -94,8 +98,11 @@ class MainScreen(Screen):
                 yield CandidatesPane(self.session, id="candidates-pane")
             with TabPane("3 Pool", id="pool"):
                 yield Static("", id="pool-status")
-                yield PoolMonitor(self.session.config.pool_url, pool_problem(self.initial_task),
-                                  autostart=self.start_services, clock=clock.now, id="pool-monitor")
+                if self.session.config.pool_url:
+                    yield PoolMonitor(self.session.config.pool_url, pool_problem(self.initial_task),
+                                      autostart=self.start_services, clock=clock.now, id="pool-monitor")
+                else:
+                    yield Static(NO_POOL, id="no-pool")
             with TabPane("4 Wallet", id="wallet"):
                 yield WalletPane(self.session, self.args, id="wallet-pane")
             with TabPane("5 Services", id="services"):
@@ -237,7 +244,8 @@ class MainScreen(Screen):
         else:
             lines = ["Coordinator: idle (choose Task Type \"Pool\" and start mining)",
                      job_counts(snap.state) if snap.running else "Sidecar jobs: -"]
-        show(self.query_one("#pool-status", Static), "\n".join([f"Pool API:    {self.session.config.pool_url}", *lines]))
+        url = self.session.config.pool_url or "none (--local; pass --pool-url)"
+        show(self.query_one("#pool-status", Static), "\n".join([f"Pool API:    {url}", *lines]))
 
     def _update_services(self) -> None:
         seen = submitter_events(self.session.snapshot().submitter) or self._sota_changes.events

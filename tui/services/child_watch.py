@@ -22,20 +22,24 @@ class ChildWatchMixin:
         return True
 
     def _check_submitter(self) -> None:
-        """A submitter that is gone is started again, once per session (its status file resumes the run)."""
+        """A submitter that died is started again, once per run (its status file resumes the run); one that
+        finished cleanly (the run is over) is left alone."""
         child = self.submitter_child
-        if child is not None and child.alive():
+        if (child is not None and child.alive()) or self._submitter_given_up:
             return
         if child is not None:
+            self.submitter_child = None
+            if child.exit_code() == 0:
+                self._submitter_given_up = True
+                self.log("Submitter finished: the run is over.")
+                return
             self.log(f"ERROR: the submitter exited (code {child.exit_code()}); last lines:")
             for text in processes.tail(child.log_path, 10):
                 self.log(f"  {text}")
-            self.submitter_child = None
         if self._submitter_restarts >= 1 or self.run_wallet is None:
-            if self._submitter_restarts != -1:
-                self._submitter_restarts = -1
-                self.log("ERROR: no submitter runs for this run: candidates are not submitted. "
-                         "Stop mining and start again.")
+            self._submitter_given_up = True
+            self.log("ERROR: no submitter runs for this run: candidates are not submitted. "
+                     "Stop mining and start again.")
             return
         self._submitter_restarts += 1
         self._spawn_submitter()

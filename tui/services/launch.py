@@ -12,6 +12,7 @@ from tui.logic import population_state as populations
 from tui.logic.files import bitsota_home, read_json_object
 from tui.logic.wallets import WalletEntry
 from tui.services import processes
+from tui.services.local_stack import local_dir
 from tui.services.session_types import SessionConfig
 
 QUICK_PROFILE = ("--feature-dim", "4", "--train-examples", "100", "--val-examples", "100",
@@ -38,7 +39,7 @@ def population_path(config: SessionConfig) -> Path:
     configured = config.settings.population_state_path
     if configured:
         return Path(configured).expanduser()
-    return bitsota_home() / ("local" if config.local else "") / "population_state.json"
+    return (local_dir() if config.local else bitsota_home()) / "population_state.json"
 
 
 def miner_argv(config: SessionConfig, run_id: str, task_type: str, workers: int, global_sota: float | None) -> list[str]:

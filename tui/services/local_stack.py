@@ -39,6 +39,24 @@ class LocalServices:
         return f"http://127.0.0.1:{self.relay_port}"
 
 
+def local_dir() -> Path:
+    """Everything `--local` keeps between runs: the relay database, the saved population, its own config."""
+    return bitsota_home() / "local"
+
+
+def reset_local_state() -> list[str]:
+    """Delete the local test state (relay database, saved population); a `problem_config.json` placed there
+    stays. The names of what was removed. The local relay must not be running."""
+    removed = []
+    directory = local_dir()
+    for path in sorted(directory.glob("*")) if directory.is_dir() else []:
+        if path.name == "problem_config.json" or not path.is_file():
+            continue
+        path.unlink()
+        removed.append(path.name)
+    return removed
+
+
 def apply_local_environment(env: dict[str, str]) -> None:
     """Set the fast-suite defaults for the TUI and every child (unless already set)."""
     for name, value in LOCAL_ENV_DEFAULTS.items():
@@ -46,7 +64,10 @@ def apply_local_environment(env: dict[str, str]) -> None:
 
 
 def port_free(port: int) -> bool:
+    """Whether the relay could listen on `port`; like the relay's server, SO_REUSEADDR, so a port a relay of
+    a moment ago left in TIME_WAIT is free (quick restarts keep port 8002)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
             return True
@@ -54,7 +75,12 @@ def port_free(port: int) -> bool:
             return False
 
 
-def choose_relay_port() -> int:
+def choose_relay_port(requested: int | None = None) -> int:
+    """`requested` (`--local-relay-port`) or LocalStackError when it is taken; else 8002 if free, else any."""
+    if requested is not None:
+        if not port_free(requested):
+            raise LocalStackError(f"--local-relay-port {requested}: the port is in use by another program")
+        return requested
     if port_free(DEFAULT_RELAY_PORT):
         return DEFAULT_RELAY_PORT
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -69,9 +95,9 @@ def relay_healthy(url: str) -> bool:
         return False
 
 
-def start_relay(env: dict[str, str]) -> tuple[Child, int]:
-    port = choose_relay_port()
-    database = bitsota_home() / "local" / "relay.db"
+def start_relay(env: dict[str, str], port: int | None = None) -> tuple[Child, int]:
+    port = choose_relay_port(port)
+    database = local_dir() / "relay.db"
     database.parent.mkdir(parents=True, exist_ok=True)
     relay_env = {**RELAY_ENV_DEFAULTS, "RELAY_LOG_FILE": str(logs_dir() / "relay-local-app.log"), **env}
     argv = processes.python_module("relay", "--test", "--host", "127.0.0.1", "--port", str(port),
@@ -97,9 +123,9 @@ def start_validator(relay_port: int, env: dict[str, str], wallet_root: Path | No
     return processes.spawn("validator", argv, logs_dir() / "validator-local.log", env)
 
 
-def start_local_services(env: dict[str, str] | None = None) -> LocalServices:
+def start_local_services(env: dict[str, str] | None = None, relay_port: int | None = None) -> LocalServices:
     env = dict(os.environ if env is None else env)
-    relay, port = start_relay(env)
+    relay, port = start_relay(env, relay_port)
     try:
         validator = start_validator(port, env)
     except OSError:

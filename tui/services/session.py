@@ -81,7 +81,7 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
         self._lock = threading.RLock()
         self._clock_checked = False
         self._sidecar_restarts = 0
-        self._submitter_restarts = 0
+        self._submitter_restarts, self._submitter_given_up = 0, False  # given up: it finished, or died twice
         self._unanswered_polls = 0  # polls in a row an attached (not owned) sidecar did not answer
 
     # ------------------------------------------------------------------ output for the UI
@@ -170,6 +170,9 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
             if task_type not in TASK_TYPES:
                 self.log(f"ERROR: Unknown task type {task_type!r}.")
                 return StartOutcome.FAILED, task_type
+            if task_type == "pool" and not self.config.pool_url:
+                self.log("ERROR: No pool in --local mode; pass --pool-url URL to mine in pool mode.")
+                return StartOutcome.FAILED, "no pool URL"
             if task_type != "pool":
                 if not self.config.local:
                     default_problem_config.write_default_if_missing(self.config.problem_config)
@@ -229,6 +232,7 @@ class MiningSession(StartChecksMixin, RunRecordMixin, ChildWatchMixin, UiCommand
         self._changed.clear()
         self.history = {name: SeriesHistory() for name in self.history}
         self.state, self.submitter_status = {}, None
+        self._submitter_restarts, self._submitter_given_up = 0, False
 
     def _ensure_sidecar(self) -> None:
         if self.sidecar_child is not None and self.sidecar_child.alive():

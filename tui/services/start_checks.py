@@ -32,6 +32,9 @@ class StartChecksMixin:
     def refresh_sota(self, force: bool = False) -> None:
         """Fetch the SOTA for the panel (task-type change, start). While mining the submitter keeps it fresh."""
         pool = self.shows_pool
+        if pool and not self.config.pool_url:
+            self.idle_sota = None  # --local has no pool
+            return
         try:
             if pool:
                 self.idle_sota = pool_sota(self.config.pool_url, pool_problem(self.task_type or self.selected_task_type))

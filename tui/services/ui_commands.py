@@ -21,7 +21,7 @@ class UiCommandsMixin:
         from tui.services.local_stack import LocalStackError, start_local_services
 
         try:
-            services = start_local_services(self.config.env)
+            services = start_local_services(self.config.env, self.config.local_relay_port)
         except (LocalStackError, OSError) as exc:
             self.log(f"ERROR: {exc}")
             return
@@ -30,6 +30,22 @@ class UiCommandsMixin:
         self.log(f"Local relay on {services.relay_url} (pid {services.relay.pid}); "
                  f"validator pid {services.validator.pid}")
         self.save()
+
+    def reset_local_state(self) -> bool:
+        """The palette's "Reset local test state": stop the local relay and validator, delete the relay
+        database and the saved population of `--local`, start the services again. Refused while mining."""
+        from tui.services.local_stack import reset_local_state
+
+        if self.running or not self.config.local:
+            self.log("[warning] Reset local test state: only in --local mode, with mining stopped")
+            return False
+        for child in ([self.local_services.relay, self.local_services.validator] if self.local_services else []):
+            processes.stop(child)
+        self.local_services = None
+        removed = reset_local_state()
+        self.log(f"Local test state reset (removed {', '.join(removed) or 'nothing'}); restarting the local relay")
+        self.start_local_services()
+        return True
 
     def use_local_relay(self) -> bool:
         """Point relay calls at the `--local` relay (started or re-attached); False when there is none."""
