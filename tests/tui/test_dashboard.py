@@ -105,3 +105,30 @@ async def test_tabs_focus_their_table_and_palette_keeps_controls_while_mining(ho
         controls = app.query_one(MiningControls)
         assert (controls.task_type, controls.worker_count) == ("scalar_linear", 1)
         app.session.running = False
+
+
+async def test_services_tab_shows_service_logs_validator_stats_and_sota_events(home, tmp_path):
+    import os
+
+    from tui.services.local_stack import LocalServices
+    from tui.services.processes import Child
+
+    relay_log, validator_log = tmp_path / "relay.log", tmp_path / "validator.log"
+    relay_log.write_text("INFO relay started\n")
+    validator_log.write_text("INFO Local validator started\n")
+    app = _app()
+    app.session.local_services = LocalServices(Child("relay", os.getpid(), os.getpid(), relay_log), 8002,
+                                               Child("validator", os.getpid(), os.getpid(), validator_log))
+    async with app.run_test(size=SIZE) as pilot:
+        app.main.show_services_tab()
+        with open(validator_log, "a") as handle:
+            handle.write("2026-12-07 13:01:02,5 - validator - INFO - polls=3 fetched=2 new=1 passed=1 votes=1/1\n")
+            handle.write("2026-12-07 13:01:03,1 - validator - ERROR - relay answered 500 to a vote\n")
+        await pilot.press("5")
+        status = app.query_one("#services-status")
+        await until(pilot, lambda: "polls=3" in str(status.render()), what="the validator's stats line")
+        services_log = "\n".join(app.query_one("#services-log").lines)
+        assert "[relay] INFO relay started" in services_log and "ERROR - relay answered 500" in services_log
+        assert "ERROR - relay answered 500 to a vote" in log_text(app)  # problems reach the logs pane
+        assert "[validator] INFO Local validator started" not in log_text(app)
+        app.session.local_services = None

@@ -26,6 +26,8 @@ PREFIX_STYLES = (
     ("[population]", "progress"),
     ("[w", "progress"),
 )
+SERVICE_TAGS = ("[relay] ", "[validator] ")
+SERVICE_LEVELS = ((" - ERROR - ", "error"), (" - CRITICAL - ", "error"), (" - WARNING - ", "warning"))
 PROGRESS = re.compile(r"^\[(w\d+\] Iter|population\])")
 LEVELS = ("progress", "info", "warning", "error")  # the log pane shows lines at or above its level
 SOURCES = ("all", "miner", "submitter", "sidecar", "relay", "validator", "tui")
@@ -66,7 +68,13 @@ def page_lines(items: list[dict], skipped: int = 0) -> list[str]:
 
 def line_style(line: str) -> str | None:
     """`error`, `warning`, `candidate`, `submit`, `pool` or `progress` by the line's prefix; None for plain
-    lines."""
+    lines. A service line (`[relay] …`, `[validator] …`) is styled by what follows its tag, or by the level
+    of the Python log format the services write (`<time> - <logger> - ERROR - <message>`)."""
+    if line.startswith(SERVICE_TAGS):
+        line = line.split("] ", 1)[1]
+        for level, style in SERVICE_LEVELS:
+            if level in line:
+                return style
     for prefix, style in PREFIX_STYLES:
         if line.startswith(prefix):
             return style

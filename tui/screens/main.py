@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from pool_monitor.widget import PoolMonitor
 from tui.logic import clock, tui_log
@@ -21,12 +21,14 @@ from tui.widgets.candidates_table import CandidatesTable
 from tui.widgets.controls import SCALAR_NOTICE, TASK_LABELS, MiningControls
 from tui.widgets.events_list import EventsList
 from tui.widgets.fitness_chart import FitnessChart
+from tui.widgets.footer import KeysFooter
 from tui.widgets.log_pane import LogPane
+from tui.widgets.services_pane import ServicesPane
 from tui.widgets.sota_panel import RunStatus, SotaPanel
 from tui.widgets.stats import StatsPane
+from tui.widgets.text import show
 from tui.widgets.wallet_pane import WalletPane
 
-SERVICES_LOG_LINES = 2000
 EVENTS_SHOWN = 20  # the list's height shows the newest few of these
 
 
@@ -104,10 +106,9 @@ class MainScreen(Screen):
             with TabPane("4 Wallet", id="wallet"):
                 yield WalletPane(self.session, self.args, id="wallet-pane")
             with TabPane("5 Services", id="services"):
-                yield Static("", id="services-status")
-                yield Log(max_lines=SERVICES_LOG_LINES, id="services-log")
+                yield ServicesPane(id="services-pane")
         yield Static("Please enlarge the terminal to at least 60×16.", id="too-small")
-        yield Footer()
+        yield KeysFooter()
 
     def hide_services_tab_unless_local(self) -> None:
         if not (self.session.config.local or self.session.local_services):
@@ -180,6 +181,7 @@ class MainScreen(Screen):
         """Once a second: the header's runtime, and the cooldown countdown while one runs."""
         try:
             self._update_header()
+            self._update_services()
             snapshot = self.session.snapshot()
             if snapshot.cooldown_left > 0 or snapshot.pending:
                 self._update_sota(snapshot)
@@ -214,9 +216,9 @@ class MainScreen(Screen):
         controls = self.query_one(MiningControls)
         controls.set_running(snap.running)
         task = snap.task_type if snap.running else controls.task_type
-        self.query_one("#control-summary", Static).update(
-            f"{TASK_LABELS.get(task, task)} · {workers_text(snap.workers if snap.running else controls.worker_count)} · "
-            f"{'Running' if snap.running else 'Idle'} (s)")
+        workers = workers_text(snap.workers if snap.running else controls.worker_count)
+        show(self.query_one("#control-summary", Static),
+             f"{TASK_LABELS.get(task, task)} · {workers} · {'Running' if snap.running else 'Idle'} (s)", fixed_size=True)
         self._update_header()
         self._update_services()
         self._update_pool_status(snap)
@@ -225,9 +227,9 @@ class MainScreen(Screen):
         snap = self.session.snapshot()
         address = self.session.wallet.address if self.session.wallet else None
         mode = "TEST" if self.session.config.test_mode else "LIVE"
-        self.query_one("#header-bar", Static).update(
-            f" [b]bitsota[/b] │ wallet {short_address(address)} │ [reverse] {mode} [/reverse] │ "
-            f"{connection_text(snap, self.session.shows_pool)} │ {run_text(snap)}")
+        show(self.query_one("#header-bar", Static),
+             f" [b]bitsota[/b] │ wallet {short_address(address)} │ [reverse] {mode} [/reverse] │ "
+             f"{connection_text(snap, self.session.shows_pool)} │ {run_text(snap)}", fixed_size=True)
 
     def _update_sota(self, snap) -> None:
         activity = activity_line(snap.running, snap.connected, stats_from_state(snap.state), snap.task_type)
@@ -243,13 +245,11 @@ class MainScreen(Screen):
             lines = ["Coordinator: idle (choose Task Type \"Pool\" and start mining)",
                      job_counts(snap.state) if snap.running else "Sidecar jobs: -"]
         url = self.session.config.pool_url or "none (--local; pass --pool-url)"
-        self.query_one("#pool-status", Static).update("\n".join([f"Pool API:    {url}", *lines]))
+        show(self.query_one("#pool-status", Static), "\n".join([f"Pool API:    {url}", *lines]))
 
     def _update_services(self) -> None:
-        services = self.session.local_services
-        if services is None:
-            return
-        lines = [f"relay      pid {services.relay.pid}  port {services.relay_port}  "
-                 f"{'up' if services.relay.alive() else 'down'}",
-                 f"validator  pid {services.validator.pid}  {'up' if services.validator.alive() else 'down'}"]
-        self.query_one("#services-status", Static).update("\n".join(lines))
+        seen = submitter_events(self.session.snapshot().submitter) or self._sota_changes.events
+        sota_events = sorted((e for e in seen if e.kind == "sota"), key=lambda e: e.ts)[-3:]
+        problems = self.query_one(ServicesPane).show(self.session.local_services, sota_events)
+        if problems:
+            self.query_one(LogPane).add_lines(problems)

@@ -83,7 +83,10 @@ class MiningControls(Vertical):
 
     def set_running(self, running: bool) -> None:
         button = self.query_one("#start-stop", Button)
-        button.label = "Stop Mining" if running else "Start Mining"
+        label = "Stop Mining" if running else "Start Mining"
+        if str(button.label) == label and self.query_one("#workers", Select).disabled == running:
+            return  # unchanged: no repaint
+        button.label = label
         button.variant = "error" if running else "success"
         self.query_one("#task-type", Select).disabled = running
         self.query_one("#workers", Select).disabled = running

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.logic.dashboard import EVENT_STYLES, Event, clock_text
+from tui.widgets.text import show
 
 
 def events_text(events: list[Event]) -> Text:
@@ -26,4 +27,4 @@ class EventsList(Static):
         self.border_title = "Submissions & SOTA"
 
     def show(self, events: list[Event]) -> None:
-        self.update(events_text(events))
+        show(self, events_text(events), fixed_size=True)

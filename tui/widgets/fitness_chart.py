@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.logic.history import downsample
+from tui.widgets.text import show
 
 # series key, legend name, colour: one of the 8 terminal colours, so every theme and terminal shows them
 # (plotext takes their numbers; its theme leaves "yellow" by name uncoloured)
@@ -61,4 +62,4 @@ class FitnessChart(Static):
         if width < 10 or height < 3 or key == self._drawn:
             return
         self._drawn = key
-        self.update(render_chart(self._history, width, height))
+        show(self, render_chart(self._history, width, height), fixed_size=True)

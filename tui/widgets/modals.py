@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 
 from tui.logic.wallets import check_coldkey, check_mnemonic, check_name
+from tui.widgets.footer import KeysFooter
 
 WELCOME = """\
 [b]Welcome to bitsota-tui[/b]
@@ -35,7 +36,7 @@ class Dialog(ModalScreen):
     BINDINGS = [Binding("escape", "cancel", "Close", id="modal.cancel", tooltip="Close this dialog")]
 
     def on_mount(self) -> None:
-        self.mount(Footer())
+        self.mount(KeysFooter())
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -10,6 +10,7 @@ from textual.widgets import Label, Static
 
 from tui.logic.dashboard import EXPLAIN, submit_reason
 from tui.logic.stats import format_score
+from tui.widgets.text import show
 
 SERIES = (("global", "Global SOTA"), ("local", "Local SOTA"), ("verified", "Best verified"), ("engine", "Engine best"))
 
@@ -26,9 +27,9 @@ class SotaPanel(Vertical):
         self.border_title = "Scores"
 
     def show(self, values: dict[str, float | None], global_title: str = "Global SOTA") -> None:
-        self.query_one(".sota-title", Label).update(f"{global_title:<14}")
+        show(self.query_one(".sota-title", Label), f"{global_title:<14}", fixed_size=True)
         for key, _title in SERIES:
-            self.query_one(f"#sota-{key}", Label).update(format_score(values.get(key)))
+            show(self.query_one(f"#sota-{key}", Label), format_score(values.get(key)))
 
 
 class RunStatus(Static):
@@ -38,4 +39,4 @@ class RunStatus(Static):
              pending: dict | None) -> None:
         reason = submit_reason(values.get("global"), values.get("local"), values.get("verified"), cooldown_left,
                                pending)
-        self.update(f"[b]{activity}[/b]\n[$warning]{reason}[/]")
+        show(self, f"[b]{activity}[/b]\n[$warning]{reason}[/]")

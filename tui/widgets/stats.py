@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from tui.logic.stats import MiningStats
+from tui.widgets.text import show
 
 LABEL_WIDTH = 12
 
@@ -16,11 +17,12 @@ def stats_text(stats: MiningStats, running: bool) -> str:
     fec = f"{stats.fec_hit_rate:.1%}" if running and stats.fec_hit_rate is not None else "-"
     rows = [("Rate", rate), ("FEC hits", fec), ("Tasks done", f"{stats.tasks_completed:,}"),
             ("Submitted", stats.successful_submissions)]
+    lines = [f"{label:<{LABEL_WIDTH}}{value}" for label, value in rows]
     if running:
         for worker_id, worker in sorted(stats.workers.items(), key=lambda item: _worker_order(item[0])):
             worker_rate = "-" if worker.rate is None else f"{worker.rate:,.0f}/s"
-            rows.append((f"w{worker_id}", f"{worker.iteration:,} {worker_rate}"))
-    return "\n".join(f"{label:<{LABEL_WIDTH}}{value}" for label, value in rows)
+            lines.append(f"{'w' + worker_id:<4}{worker.iteration:>11,} {worker_rate:>9}")  # 24 of the 26 columns
+    return "\n".join(lines)
 
 
 def _worker_order(worker_id: str) -> int:
@@ -32,4 +34,4 @@ class StatsPane(Static):
         self.border_title = "Stats"
 
     def show(self, stats: MiningStats, running: bool) -> None:
-        self.update(stats_text(stats, running))
+        show(self, stats_text(stats, running))
