@@ -15,6 +15,7 @@ import httpx
 from bittensor_wallet import Keypair
 
 from core.signing import sign
+from core.tls import client_context
 
 DEFAULT_POOL_URL = "http://127.0.0.1:8434"
 DEFAULT_TIMEOUT_S = 5.0
@@ -51,7 +52,8 @@ class PoolClient:
                  transport: httpx.BaseTransport | None = None):
         self.keypair = keypair
         self.base_url = (base_url or pool_url()).rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  verify=client_context())
 
     @property
     def hotkey(self) -> str:

@@ -14,6 +14,7 @@ from bittensor_wallet import Keypair
 
 from core.errors import BitsotaError
 from core.signing import Role, signed_headers
+from core.tls import client_context
 
 DEFAULT_TIMEOUT_S = 10.0
 SUBMIT_TIMEOUT_S = 30.0
@@ -55,7 +56,8 @@ class RelayClient:
         self.base_url = base_url.rstrip("/")
         self.keypair = keypair
         self.role = role
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  verify=client_context())
 
     def __enter__(self) -> RelayClient:
         return self

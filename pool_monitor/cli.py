@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import httpx
 
 from core.cli import OneLineParser, run_main
+from core.tls import client_context
 from pool_monitor.client import fetch_snapshot, request_timeout
 from pool_monitor.render_text import exit_code, render_frame
 
@@ -34,7 +35,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def _once(args: argparse.Namespace) -> int:
-    async with httpx.AsyncClient(base_url=args.pool_url.rstrip("/"), timeout=request_timeout(args.interval_s)) as http:
+    async with httpx.AsyncClient(base_url=args.pool_url.rstrip("/"), timeout=request_timeout(args.interval_s),
+                                 verify=client_context()) as http:
         snapshot = await fetch_snapshot(http, args.pool_url.rstrip("/"), args.task_type, args.top, args.monitor_token)
     print(render_frame(snapshot, args.width, args.ascii))
     return exit_code(snapshot)

@@ -19,6 +19,7 @@ from textual.containers import Container, Grid, Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Digits, Static
 
+from core.tls import client_context
 from pool_monitor.client import Snapshot, fetch_snapshot, request_timeout
 from pool_monitor.model import (
     dig,
@@ -164,7 +165,7 @@ class PoolMonitor(Widget):
         started = time.monotonic()
         try:
             timeout = request_timeout(self.interval)
-            async with httpx.AsyncClient(base_url=self.pool_url, timeout=timeout) as http:
+            async with httpx.AsyncClient(base_url=self.pool_url, timeout=timeout, verify=client_context()) as http:
                 snapshot = await fetch_snapshot(http, self.pool_url, self.task_type, self.top, self.token, self.clock())
             if self.is_attached and self.app.is_running:  # the app may be shutting down around the poll
                 self.apply(snapshot)

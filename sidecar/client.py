@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from core.tls import client_context
+
 DEFAULT_TIMEOUT_S = 2.0
 
 
@@ -188,7 +190,8 @@ class SidecarClient(_Endpoints):
     def __init__(self, base_url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT_S,
                  transport: httpx.BaseTransport | None = None):
         self.base_url = (base_url or sidecar_url()).rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  verify=client_context())
 
     def _call(self, request: _Request) -> Any:
         response = self._http.request(request.method, request.path, params=request.params, json=request.body)
@@ -210,7 +213,8 @@ class AsyncSidecarClient(_Endpoints):
     def __init__(self, base_url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT_S,
                  transport: httpx.AsyncBaseTransport | None = None):
         self.base_url = (base_url or sidecar_url()).rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport,
+                                       verify=client_context())
 
     async def _call(self, request: _Request) -> Any:
         response = await self._http.request(request.method, request.path, params=request.params,
