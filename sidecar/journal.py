@@ -18,6 +18,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from core.atomic_file import write_atomic
+
 if TYPE_CHECKING:
     from sidecar.run import Run
 
@@ -161,16 +163,9 @@ class Journal:
             self._compaction_due.add(run_id)
 
     def _rewrite(self, run_id: str, snapshot: dict) -> None:
-        path = self._path(run_id)
-        temporary = path.with_name(path.name + ".tmp")
         data = (json.dumps(snapshot, separators=(",", ":")) + "\n").encode()
-        with open(temporary, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
         self._close(run_id)
-        os.replace(temporary, path)
-        self._fsync_directory()
+        write_atomic(self._path(run_id), lambda handle: handle.write(data))
         self._snapshot_sizes[run_id] = len(data)
 
     def _delete(self, run_id: str) -> None:
@@ -182,9 +177,7 @@ class Journal:
         if run_id is None:
             path.unlink(missing_ok=True)
             return
-        temporary = path.with_name(CURRENT_FILE + ".tmp")
-        temporary.write_text(run_id, encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomic(path, lambda handle: handle.write(run_id), text=True)
 
     def _flush(self, fsync: bool) -> None:
         for run_id, file in self._files.items():
@@ -193,13 +186,6 @@ class Journal:
                 os.fsync(file.fileno())
         if fsync:
             self._unsynced.clear()
-
-    def _fsync_directory(self) -> None:
-        descriptor = os.open(self.runs_dir, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
     def _finish(self, done: Future) -> None:
         self._guarded(self._flush, fsync=True)
