@@ -12,13 +12,15 @@ from typing import Literal
 
 from bittensor_wallet import Keypair, Wallet
 
+from core.errors import BitsotaError
+
 DEFAULT_WALLET_PATH = "~/.bittensor/wallets"
 SIGNATURE_BYTES = 64
 
 Role = Literal["miner", "validator"]
 
 
-class SigningError(ValueError):
+class SigningError(BitsotaError, ValueError):
     """A wallet or key problem, with a one-line message fit for a CLI."""
 
 
