@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from core.config import ConfigError, load_json_object
+from core.engines import DEFAULT_ENGINE
 from miner.submitter.status import status_path
 from tui.logic import population_state as populations
 from tui.logic.files import bitsota_home, read_json_object
@@ -63,7 +64,7 @@ def miner_argv(config: SessionConfig, run_id: str, task_type: str, workers: int,
         if value is not None and mining.get(key) is None and args.get(key) is None:
             argv += [flag, str(value)]
     saved = population_path(config)
-    engine = args.get("engine") or mining.get("engine") or "baseline"
+    engine = args.get("engine") or mining.get("engine") or DEFAULT_ENGINE
     if populations.matches(read_json_object(saved), task_type, engine):
         argv += ["--initial-population-path", str(saved)]
     return processes.python_module("miner.sidecar_miner", *argv, "--exit-with-parent", str(os.getpid()))
