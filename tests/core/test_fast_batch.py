@@ -203,6 +203,7 @@ def test_batch_api_without_the_extension_falls_back_to_canonical(monkeypatch):
     compiled = TaskSet(tasks, seeds, "fast")
     expected_scores, expected_traces = compiled.scores_many(programs), probe_traces(TaskSet(tasks[:1], [1337], "fast"), programs)
     monkeypatch.setattr(fast, "_fastexec", None)
+    monkeypatch.setattr(fast, "_BUILT", False)
     monkeypatch.setenv("BITSOTA_EVALUATOR", "auto")
     fallback = TaskSet(tasks, seeds)
     assert fallback.evaluator == "canonical"

@@ -155,7 +155,8 @@ async def test_reattach_from_state_file_and_ctrl_q_stops_it(home, relay_server, 
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.session.running, what="re-attach")
-            assert f"Re-attached to run {run_id} (miner pid {miner.pid})" in log_text(app)
+            await until(pilot, lambda: f"Re-attached to run {run_id} (miner pid {miner.pid})" in log_text(app),
+                        what="the re-attach log line")
             controls = app.query_one(MiningControls)
             await until(pilot, lambda: controls.task_type == "scalar_linear", what="the run's task type shown")
             assert controls.worker_count == 2 and " TEST " in str(app.query_one("#header-bar").render())
