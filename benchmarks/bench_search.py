@@ -30,9 +30,8 @@ from core.evaluate import selected_evaluator
 
 
 class DemoShape(TypedDict):
-    """The AutoML-Zero demo's input, memory and phase sizes, as `EngineParams` keywords."""
+    """The AutoML-Zero demo's memory and phase sizes, as `EngineParams` keywords."""
 
-    input_dim: int
     scalar_count: int
     vector_count: int
     matrix_count: int
@@ -41,8 +40,9 @@ class DemoShape(TypedDict):
     learn_max_ops: int
 
 
-DEMO_SHAPE = DemoShape(input_dim=4, scalar_count=4, vector_count=3, matrix_count=1,
+DEMO_SHAPE = DemoShape(scalar_count=4, vector_count=3, matrix_count=1,
                        setup_max_ops=10, predict_max_ops=2, learn_max_ops=8)
+DEMO_INPUT_DIM = 4
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,11 @@ CONFIGS = {
 
 
 def build_engine(engine: str, config: SearchConfig, seed: int) -> Engine:
-    fitness_fn = miner_fitness("scalar_linear", DEMO_SHAPE["input_dim"], config.task_count, 0,
+    fitness_fn = miner_fitness("scalar_linear", DEMO_INPUT_DIM, config.task_count, 0,
                                train_examples=100, val_examples=100, fec_cache_size=config.fec_cache_size,
                                fec_train_examples=config.fec_examples, fec_valid_examples=config.fec_examples)
-    params = EngineParams(pop_size=config.pop_size, tournament_size=10, mutation_prob=0.9, op_space=config.op_space,
-                          **DEMO_SHAPE)
+    params = EngineParams(input_dim=DEMO_INPUT_DIM, pop_size=config.pop_size, tournament_size=10, mutation_prob=0.9,
+                          op_space=config.op_space, **DEMO_SHAPE)
     return make_engine(engine, params, fitness_fn, seed=seed)
 
 

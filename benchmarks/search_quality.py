@@ -32,8 +32,8 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from typing import TypedDict
 
+from benchmarks.bench_search import DEMO_SHAPE
 from core.dsl import from_dsl, to_dsl
 from core.engines import DEFAULT_ENGINE, ENGINE_NAMES, EngineParams, make_engine
 from core.engines.fitness import miner_fitness
@@ -46,19 +46,6 @@ FOUND_SCORE = 0.99
 UNSEEN_TASKS = 100
 UNSEEN_FIRST_ID = 1000  # extension ids from here have parameter seeds no miner suite id uses
 VALIDATOR_TASK_SEED = 1337
-class DemoShape(TypedDict):
-    """The AutoML-Zero demo's memory and phase sizes, as `EngineParams` keywords."""
-
-    scalar_count: int
-    vector_count: int
-    matrix_count: int
-    setup_max_ops: int
-    predict_max_ops: int
-    learn_max_ops: int
-
-
-DEMO_SHAPE = DemoShape(scalar_count=4, vector_count=3, matrix_count=1, setup_max_ops=10, predict_max_ops=2,
-                       learn_max_ops=8)
 EXAMPLES = 100
 
 
