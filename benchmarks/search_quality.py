@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass
 
 from benchmarks.bench_search import DEMO_SHAPE
+from core.cli import OneLineParser
 from core.dsl import from_dsl, to_dsl
 from core.engines import DEFAULT_ENGINE, ENGINE_NAMES, EngineParams, make_engine
 from core.engines.fitness import miner_fitness
@@ -133,7 +134,7 @@ def positive(kind):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.search_quality", description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog="python -m benchmarks.search_quality", description=__doc__.split("\n")[0])
     parser.add_argument("--engine", choices=ENGINE_NAMES, default=DEFAULT_ENGINE, help="default: the miners' default")
     parser.add_argument("--config", choices=sorted(CONFIGS), required=True)
     parser.add_argument("--seeds", type=parse_seeds, default=[1, 2, 3], help="comma-separated engine seeds")
