@@ -12,7 +12,7 @@ import itertools
 import random
 
 from core.engines.typed_ops import CONSTANT_SLOTS, Form, forms_by_op, forms_for
-from core.program import NONE, PHASES, Instruction, Op, Program, make_address
+from core.program import NONE, PHASES, Instruction, Op, Program, float32, make_address, new_instruction
 
 CONSTANT_LOW, CONSTANT_HIGH = -2.0, 2.0
 
@@ -34,24 +34,49 @@ class ProgramGenerator:
         self.priors = [1.0 / (len(grouped) * len(grouped[form.op])) for form in self.forms]
         self._cumulative = list(itertools.accumulate(self.priors))
         self._banks = {"s": template.scalar_count, "v": template.vector_count, "m": template.matrix_count}
+        self._bases = {kind: make_address(kind, 0) for kind in self._banks}
         self.vector_dim = template.vector_dim
         self.drawn: list[int] = []
+        self._plans = [self._plan(form) for form in self.forms]
 
     def reweight(self, multipliers: list[float]) -> None:
         """Draw form i with probability proportional to priors[i] * multipliers[i]."""
         self._cumulative = list(itertools.accumulate(p * m for p, m in zip(self.priors, multipliers)))
 
     def register(self, rng: random.Random, kind: str) -> int:
-        return make_address(kind, below(rng, self._banks[kind]))
+        return self._bases[kind] + below(rng, self._banks[kind])
 
     def form(self, rng: random.Random) -> Form:
+        return self.forms[self._form_index(rng)]
+
+    def _form_index(self, rng: random.Random) -> int:
         index = bisect.bisect_right(self._cumulative, rng.random() * self._cumulative[-1])
         index = min(index, len(self.forms) - 1)
         self.drawn.append(index)
-        return self.forms[index]
+        return index
 
     def instruction(self, rng: random.Random) -> Instruction:
-        return self.instruction_of(rng, self.form(rng))
+        """`instruction_of(rng, form(rng))` with the same draws in the same order, from the form's plan (the
+        per-child hot path of a search: no lookups by kind, constants rounded only when drawn)."""
+        op, arg1, arg2, dest, constants = self._plans[self._form_index(rng)]
+        draw = rng.random
+        a1 = NONE if arg1 is None else arg1[0] + int(draw() * arg1[1])
+        a2 = NONE if arg2 is None else arg2[0] + int(draw() * arg2[1])
+        c1 = c2 = 0.0
+        if constants:
+            if op == Op.CONST_VEC:
+                c1, c2 = float(int(draw() * self.vector_dim)), float32(uniform_constant(draw()))
+            else:
+                c1 = float32(uniform_constant(draw()))
+                if constants == 2:
+                    c2 = float32(uniform_constant(draw()))
+        return new_instruction((op, a1, a2, dest[0] + int(draw() * dest[1]), c1, c2))
+
+    def _plan(self, form: Form) -> tuple:
+        """(op, arg1, arg2, dest, constants read): a slot is None or (bank base address, bank size)."""
+        def slot(kind: str | None) -> tuple[int, int] | None:
+            return None if kind is None else (self._bases[kind], self._banks[kind])
+        return int(form.op), slot(form.arg1), slot(form.arg2), slot(form.dest), CONSTANT_SLOTS.get(form.op, 0)
 
     def instruction_of(self, rng: random.Random, form: Form) -> Instruction:
         arg1 = self.register(rng, form.arg1) if form.arg1 else NONE
@@ -85,3 +110,10 @@ def below(rng: random.Random, count: int) -> int:
 
 def constant(rng: random.Random) -> float:
     return rng.uniform(CONSTANT_LOW, CONSTANT_HIGH)
+
+
+def uniform_constant(draw: float) -> float:
+    """`constant`'s value from the uniform draw in [0, 1) it takes (the formula of `Random.uniform`)."""
+    return CONSTANT_LOW + (CONSTANT_HIGH - CONSTANT_LOW) * draw
+
+

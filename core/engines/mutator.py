@@ -20,7 +20,7 @@ from collections.abc import Callable
 from core.engines.generator import ProgramGenerator, below, constant
 from core.engines.mutation import clone
 from core.engines.typed_ops import CONSTANT_SLOTS
-from core.program import NONE, PHASES, Instruction, Op, Program, address_kind
+from core.program import NONE, PHASES, Instruction, Op, Program, address_kind, new_instruction
 
 Operator = Callable[[random.Random, Program], bool]
 OPERATOR_NAMES = ("insert", "remove", "randomize_instruction", "randomize_phase", "alter_param")
@@ -53,7 +53,9 @@ class Mutator:
     # ------------------------------------------------------------------ operators
 
     def insert(self, rng: random.Random, program: Program) -> bool:
-        phase = _pick_phase(rng, program, lambda name: len(program.phase(name)) < program.capacity(name))
+        phase = _pick_phase(rng, (len(program.setup) < program.setup_max_ops)
+                            | (len(program.predict) < program.predict_max_ops) << 1
+                            | (len(program.learn) < program.learn_max_ops) << 2)
         if phase is None:
             return False
         instructions = program.phase(phase)
@@ -61,7 +63,7 @@ class Mutator:
         return True
 
     def remove(self, rng: random.Random, program: Program) -> bool:
-        phase = _pick_phase(rng, program, lambda name: bool(program.phase(name)))
+        phase = _pick_phase(rng, _non_empty(program))
         if phase is None:
             return False
         instructions = program.phase(phase)
@@ -69,7 +71,7 @@ class Mutator:
         return True
 
     def randomize_instruction(self, rng: random.Random, program: Program) -> bool:
-        phase = _pick_phase(rng, program, lambda name: bool(program.phase(name)))
+        phase = _pick_phase(rng, _non_empty(program))
         if phase is None:
             return False
         instructions = program.phase(phase)
@@ -77,7 +79,8 @@ class Mutator:
         return True
 
     def randomize_phase(self, rng: random.Random, program: Program) -> bool:
-        phase = _pick_phase(rng, program, lambda name: program.capacity(name) > 0)
+        phase = _pick_phase(rng, (program.setup_max_ops > 0) | (program.predict_max_ops > 0) << 1
+                            | (program.learn_max_ops > 0) << 2)
         if phase is None:
             return False
         count = len(program.phase(phase)) or rng.randint(1, program.capacity(phase))
@@ -85,7 +88,7 @@ class Mutator:
         return True
 
     def alter_param(self, rng: random.Random, program: Program) -> bool:
-        phase = _pick_phase(rng, program, lambda name: bool(program.phase(name)))
+        phase = _pick_phase(rng, _non_empty(program))
         if phase is None:
             return False
         instructions = program.phase(phase)
@@ -94,19 +97,19 @@ class Mutator:
         return True
 
     def _altered(self, rng: random.Random, ins: Instruction) -> Instruction:
-        params = [slot for slot, addr in (("arg1", ins.arg1), ("arg2", ins.arg2), ("dest", ins.dest)) if addr != NONE]
-        params += ("c1", "c2")[: CONSTANT_SLOTS.get(ins.op, 0)]
-        slot = params[below(rng, len(params))]
-        if slot in ("c1", "c2"):
-            value = self._altered_constant(rng, ins.op, slot, getattr(ins, slot))
-            return Instruction.make(*(ins._replace(c1=value) if slot == "c1" else ins._replace(c2=value)))
-        kind = address_kind(getattr(ins, slot))
+        # parameters by field index: arg1, arg2, dest (1-3) where used, then the constants the op reads (4, 5)
+        params = [field for field in (1, 2, 3) if ins[field] != NONE]
+        params += (4, 5)[: CONSTANT_SLOTS.get(ins.op, 0)]
+        field = params[below(rng, len(params))]
+        if field >= 4:
+            value = self._altered_constant(rng, ins.op, "c1" if field == 4 else "c2", ins[field])
+            return Instruction.make(*(ins._replace(c1=value) if field == 4 else ins._replace(c2=value)))
+        kind = address_kind(ins[field])
         if kind is None:
-            raise ValueError(f"instruction {ins} has a negative {slot} address other than NONE")
-        address = self.generator.register(rng, kind)
-        if slot == "arg1":
-            return ins._replace(arg1=address)
-        return ins._replace(arg2=address) if slot == "arg2" else ins._replace(dest=address)
+            raise ValueError(f"instruction {ins} has a negative {('arg1', 'arg2', 'dest')[field - 1]} address other than NONE")
+        fields = list(ins)
+        fields[field] = self.generator.register(rng, kind)
+        return new_instruction(fields)
 
     def _altered_constant(self, rng: random.Random, op: int, slot: str, value: float) -> float:
         if op == Op.CONST_VEC and slot == "c1":
@@ -119,6 +122,15 @@ class Mutator:
         return max(-CONSTANT_LIMIT, min(CONSTANT_LIMIT, scaled))
 
 
-def _pick_phase(rng: random.Random, program: Program, eligible: Callable[[str], bool]) -> str | None:
-    phases = [name for name in PHASES if eligible(name)]
+# The phases whose bit is set in a mask (bit 0: setup, 1: predict, 2: learn), in PHASES order.
+_PHASES_OF_MASK = tuple(tuple(name for bit, name in enumerate(PHASES) if mask >> bit & 1) for mask in range(8))
+
+
+def _pick_phase(rng: random.Random, eligible: int) -> str | None:
+    """A uniform phase among those of the mask `eligible` (no draw when there is none)."""
+    phases = _PHASES_OF_MASK[eligible]
     return phases[below(rng, len(phases))] if phases else None
+
+
+def _non_empty(program: Program) -> int:
+    return bool(program.setup) | bool(program.predict) << 1 | bool(program.learn) << 2
