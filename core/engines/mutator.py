@@ -104,7 +104,7 @@ class Mutator:
         if field >= 4:
             value = self._altered_constant(rng, ins.op, "c1" if field == 4 else "c2", ins[field])
             return Instruction.make(*(ins._replace(c1=value) if field == 4 else ins._replace(c2=value)))
-        kind = address_kind(ins[field])
+        kind = address_kind(int(ins[field]))
         if kind is None:
             raise ValueError(f"instruction {ins} has a negative {('arg1', 'arg2', 'dest')[field - 1]} address other than NONE")
         fields = list(ins)
