@@ -80,17 +80,14 @@ class EvolveEngine(Engine):
         parents = self._tournament_winners(self.params.batch_size)
         bred = [self._child(program) for program, _ in parents]
         children = [child for child, _ in bred]
-        improved = False
-        for (_, parent_fitness), (child, arms), fitness in zip(parents, bred, self.evaluate_many(children)):
-            self._ring[self._head] = (child, fitness)
-            self._fitness[self._head] = fitness
-            self._head = (self._head + 1) % len(self._ring)
-            improved = self.consider_best(child, fitness) or improved
-            if self.params.adaptive and arms is not None:
-                operator, forms = arms
-                self.operator_credit.record([operator], fitness > parent_fitness)
-                self.form_credit.record(forms, fitness > parent_fitness)
+        fitnesses = self.evaluate_many(children)
+        improved = self._age_in(children, fitnesses)
         if self.params.adaptive:
+            for (_, parent_fitness), (_, arms), fitness in zip(parents, bred, fitnesses):
+                if arms is not None:
+                    operator, forms = arms
+                    self.operator_credit.record([operator], fitness > parent_fitness)
+                    self.form_credit.record(forms, fitness > parent_fitness)
             self._reweight()
         self._restart_if_stagnant()
         self.generation += 1
@@ -99,6 +96,24 @@ class EvolveEngine(Engine):
             log.info("[evolve] gen=%d evals=%d best=%.6f stagnation=%d fec=%s", self.generation,
                      self.evaluations, self.best_fitness, self.stagnation, self.fec_stats())
         return self.result()
+
+    def _age_in(self, children: list[Program], fitnesses: list[float]) -> bool:
+        """The children replace the oldest entries, in order; True when one of them became the best (the
+        first of the fittest, as `consider_best` child after child would take it)."""
+        ring, ring_fitness, head, size = self._ring, self._fitness, self._head, len(self._ring)
+        best, best_index = self.best_fitness, -1
+        for index, (child, fitness) in enumerate(zip(children, fitnesses)):
+            ring[head] = (child, fitness)
+            ring_fitness[head] = fitness
+            head += 1
+            if head == size:
+                head = 0
+            if fitness > best:
+                best, best_index = fitness, index
+        self._head = head
+        if self.best_program is None:  # no best yet (a population is installed with one): child after child
+            return any([self.consider_best(child, fitness) for child, fitness in zip(children, fitnesses)])
+        return best_index >= 0 and self.consider_best(children[best_index], fitnesses[best_index])
 
     def _restart_if_stagnant(self) -> None:
         """A fresh first population when this lineage's best has not gained RESTART_GAIN for

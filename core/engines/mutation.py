@@ -18,8 +18,15 @@ CONSTANT_LOW, CONSTANT_HIGH = -2.0, 2.0
 def clone(program: Program) -> Program:
     """A copy that shares the (immutable) instructions but not the phase lists."""
     twin = object.__new__(type(program))  # copy.copy's reduce protocol costs more than the rest of a mutation
-    twin.__dict__.update(program.__dict__)
-    twin.setup, twin.predict, twin.learn = list(program.setup), list(program.predict), list(program.learn)
+    twin.__dict__ = fields = program.__dict__.copy()
+    fields["setup"], fields["predict"], fields["learn"] = program.setup[:], program.predict[:], program.learn[:]
+    return twin
+
+
+def sharing_copy(program: Program) -> Program:
+    """A copy that shares the phase lists too: for copy-on-write editing (replace a phase, never edit it)."""
+    twin = object.__new__(type(program))
+    twin.__dict__ = program.__dict__.copy()
     return twin
 
 

@@ -8,6 +8,9 @@
   well-typed) or a constant (scaled on a log scale, sometimes negated; a CONST_VEC index is redrawn).
 
 Operators edit a copy; `mutate` returns the child and the operator's index (for adaptive operator choice).
+Copy on write: the child shares its parent's phase lists, and an operator replaces the phase it edits by an
+edited copy (never editing a list in place), so a program and its relatives may share lists; no code edits a
+population program's phase in place.
 An operator that cannot apply to a program (e.g. remove on an empty program) falls back to the next one.
 """
 
@@ -18,7 +21,7 @@ import random
 from collections.abc import Callable
 
 from core.engines.generator import ProgramGenerator, below, constant
-from core.engines.mutation import clone
+from core.engines.mutation import sharing_copy
 from core.engines.typed_ops import CONSTANT_SLOTS
 from core.program import NONE, PHASES, Instruction, Op, Program, address_kind, new_instruction
 
@@ -42,7 +45,7 @@ class Mutator:
 
     def mutate(self, rng: random.Random, parent: Program, choice: int | None = None) -> tuple[Program, int]:
         """A mutated copy of `parent` and the index of the operator that changed it (-1: none could)."""
-        child = clone(parent)
+        child = sharing_copy(parent)
         first = below(rng, len(self._operators)) if choice is None else choice
         for step in range(len(self._operators)):
             index = (first + step) % len(self._operators)
@@ -58,24 +61,27 @@ class Mutator:
                             | (len(program.learn) < program.learn_max_ops) << 2)
         if phase is None:
             return False
-        instructions = program.phase(phase)
+        instructions = list(getattr(program, phase))
         instructions.insert(below(rng, len(instructions) + 1), self.generator.instruction(rng))
+        setattr(program, phase, instructions)
         return True
 
     def remove(self, rng: random.Random, program: Program) -> bool:
         phase = _pick_phase(rng, _non_empty(program))
         if phase is None:
             return False
-        instructions = program.phase(phase)
+        instructions = list(getattr(program, phase))
         del instructions[below(rng, len(instructions))]
+        setattr(program, phase, instructions)
         return True
 
     def randomize_instruction(self, rng: random.Random, program: Program) -> bool:
         phase = _pick_phase(rng, _non_empty(program))
         if phase is None:
             return False
-        instructions = program.phase(phase)
+        instructions = list(getattr(program, phase))
         instructions[below(rng, len(instructions))] = self.generator.instruction(rng)
+        setattr(program, phase, instructions)
         return True
 
     def randomize_phase(self, rng: random.Random, program: Program) -> bool:
@@ -91,9 +97,10 @@ class Mutator:
         phase = _pick_phase(rng, _non_empty(program))
         if phase is None:
             return False
-        instructions = program.phase(phase)
+        instructions = list(getattr(program, phase))
         index = below(rng, len(instructions))
         instructions[index] = self._altered(rng, instructions[index])
+        setattr(program, phase, instructions)
         return True
 
     def _altered(self, rng: random.Random, ins: Instruction) -> Instruction:

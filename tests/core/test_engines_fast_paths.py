@@ -1,6 +1,6 @@
 """The `evolve` engine's per-child fast paths agree with the plain definitions they replace: the generator's
 planned `instruction` with `instruction_of(form(...))` (same draws, same instruction, same forms recorded),
-`float32` with numpy's rounding, and the reweighted generator with its cumulative weights."""
+`float32` with numpy's rounding; copy-on-write children leave every relative as it was."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ import warnings
 import numpy as np
 import pytest
 
+from core.dsl import to_dsl
 from core.engines.generator import ProgramGenerator
+from core.engines.mutation import clone
+from core.engines.mutator import Mutator
 from core.engines.typed_ops import OP_SPACES
-from core.program import Instruction, empty_program, float32, new_instruction
+from core.program import PHASES, Instruction, empty_program, float32, new_instruction
 
 DIM = 3
 SHAPES = [
@@ -60,3 +63,33 @@ def test_new_instruction_is_the_instruction_of_its_fields():
     fields = (1, -1, -1, 3, 0.5, 0.0)
     ins = new_instruction(fields)
     assert ins == Instruction(*fields) and type(ins) is Instruction and ins.dest == 3
+
+
+@pytest.mark.parametrize("op_space", OP_SPACES)
+def test_copy_on_write_children_never_change_their_relatives(op_space):
+    """Children share their parents' phase lists until an operator replaces one; every program made keeps
+    the text it had when it was made, through chains of every operator."""
+    shape = SHAPES[0]
+    generator = ProgramGenerator(empty_program(DIM, **shape), op_space)
+    mutator = Mutator(generator)
+    rng = random.Random(4)
+    made = [generator.random_program(rng, empty_program(DIM, **shape)), empty_program(DIM, **shape)]
+    texts = [to_dsl(program) for program in made]
+    shared = 0
+    for step in range(3000):
+        parent = made[rng.randrange(len(made))]
+        child, _ = mutator.mutate(rng, parent, step % len(mutator.names))
+        shared += sum(getattr(child, name) is getattr(parent, name) for name in PHASES)
+        made.append(child)
+        texts.append(to_dsl(child))
+    assert shared > 0  # the copies do share lists
+    assert [to_dsl(program) for program in made] == texts
+
+
+def test_clone_copies_the_phase_lists():
+    program = ProgramGenerator(empty_program(DIM, **SHAPES[0])).random_program(random.Random(1),
+                                                                             empty_program(DIM, **SHAPES[0]))
+    twin = clone(program)
+    assert twin == program and all(getattr(twin, name) is not getattr(program, name) for name in PHASES)
+    twin.setup.pop()
+    assert twin != program
