@@ -56,27 +56,43 @@ class ProgramGenerator:
         return index
 
     def instruction(self, rng: random.Random) -> Instruction:
-        """`instruction_of(rng, form(rng))` with the same draws in the same order, from the form's plan (the
-        per-child hot path of a search: no lookups by kind, constants rounded only when drawn)."""
-        op, arg1, arg2, dest, constants = self._plans[self._form_index(rng)]
-        draw = rng.random
-        a1 = NONE if arg1 is None else arg1[0] + int(draw() * arg1[1])
-        a2 = NONE if arg2 is None else arg2[0] + int(draw() * arg2[1])
-        c1 = c2 = 0.0
-        if constants:
-            if op == Op.CONST_VEC:
-                c1, c2 = float(int(draw() * self.vector_dim)), float32(uniform_constant(draw()))
-            else:
+        return self.instructions(rng, 1)[0]
+
+    def instructions(self, rng: random.Random, count: int) -> list[Instruction]:
+        """`count` times `instruction_of(rng, form(rng))`, with the same draws in the same order, from the
+        forms' plans (the per-child hot path of a search: no lookups by kind, constants rounded only when
+        drawn)."""
+        draw, bisect_right = rng.random, bisect.bisect_right
+        cumulative, plans, drawn, vector_dim = self._cumulative, self._plans, self.drawn, self.vector_dim
+        total, last = cumulative[-1], len(plans) - 1
+        made = []
+        for _ in range(count):
+            index = bisect_right(cumulative, draw() * total)
+            if index > last:
+                index = last
+            drawn.append(index)
+            op, arg1, arg2, dest, constants = plans[index]
+            a1 = NONE if arg1 is None else arg1[0] + int(draw() * arg1[1])
+            a2 = NONE if arg2 is None else arg2[0] + int(draw() * arg2[1])
+            c1 = c2 = 0.0
+            if constants == 1:
                 c1 = float32(uniform_constant(draw()))
-                if constants == 2:
-                    c2 = float32(uniform_constant(draw()))
-        return new_instruction((op, a1, a2, dest[0] + int(draw() * dest[1]), c1, c2))
+            elif constants == 2:
+                c1 = float32(uniform_constant(draw()))
+                c2 = float32(uniform_constant(draw()))
+            elif constants == 3:  # CONST_VEC: an element index, then a constant
+                c1 = float(int(draw() * vector_dim))
+                c2 = float32(uniform_constant(draw()))
+            made.append(new_instruction((op, a1, a2, dest[0] + int(draw() * dest[1]), c1, c2)))
+        return made
 
     def _plan(self, form: Form) -> tuple:
-        """(op, arg1, arg2, dest, constants read): a slot is None or (bank base address, bank size)."""
+        """(op, arg1, arg2, dest, constants): a slot is None or (bank base address, bank size); constants is
+        0-2 constants drawn, or 3 for CONST_VEC's element index and constant (as `constants` draws them)."""
         def slot(kind: str | None) -> tuple[int, int] | None:
             return None if kind is None else (self._bases[kind], self._banks[kind])
-        return int(form.op), slot(form.arg1), slot(form.arg2), slot(form.dest), CONSTANT_SLOTS.get(form.op, 0)
+        constants = 3 if form.op == Op.CONST_VEC else CONSTANT_SLOTS.get(form.op, 0)
+        return int(form.op), slot(form.arg1), slot(form.arg2), slot(form.dest), constants
 
     def instruction_of(self, rng: random.Random, form: Form) -> Instruction:
         arg1 = self.register(rng, form.arg1) if form.arg1 else NONE
@@ -94,7 +110,7 @@ class ProgramGenerator:
     def fill(self, rng: random.Random, program: Program, phase: str, count: int) -> None:
         """Replace a phase by `count` random instructions (at most its capacity)."""
         count = min(count, program.capacity(phase))
-        setattr(program, phase, [self.instruction(rng) for _ in range(count)])
+        setattr(program, phase, self.instructions(rng, count))
 
     def random_program(self, rng: random.Random, empty: Program) -> Program:
         """`empty` with every phase filled to capacity, as AutoML-Zero's random initial algorithms."""

@@ -1,5 +1,5 @@
 """The `evolve` engine's per-child fast paths agree with the plain definitions they replace: the generator's
-planned `instruction` with `instruction_of(form(...))` (same draws, same instruction, same forms recorded),
+planned `instruction` and `instructions` with `instruction_of(form(...))` (same draws, same instruction, same forms recorded),
 `float32` with numpy's rounding; copy-on-write children leave every relative as it was."""
 
 from __future__ import annotations
@@ -37,11 +37,12 @@ def test_planned_instructions_equal_the_form_by_form_definition(op_space, shape)
             weights = [0.1 + (i % 4) for i in range(len(fast.forms))]
             fast.reweight(weights)
             plain.reweight(weights)
-        for _ in range(3000):
-            ins = fast.instruction(fast_rng)
-            expected = plain.instruction_of(plain_rng, plain.form(plain_rng))
-            assert ins == expected and type(ins) is Instruction
-            assert all(type(value) is int for value in ins[:4]) and all(type(value) is float for value in ins[4:])
+        for step in range(1000):
+            made = [fast.instruction(fast_rng)] if step % 2 else fast.instructions(fast_rng, step % 7)
+            expected = [plain.instruction_of(plain_rng, plain.form(plain_rng)) for _ in made]
+            assert made == expected and all(type(ins) is Instruction for ins in made)
+            for ins in made:
+                assert all(type(value) is int for value in ins[:4]) and all(type(value) is float for value in ins[4:])
         assert fast.drawn == plain.drawn
         assert fast_rng.getstate() == plain_rng.getstate()
 
