@@ -113,7 +113,8 @@ class Mutator:
             return Instruction.make(*(ins._replace(c1=value) if field == 4 else ins._replace(c2=value)))
         kind = address_kind(int(ins[field]))
         if kind is None:
-            raise ValueError(f"instruction {ins} has a negative {('arg1', 'arg2', 'dest')[field - 1]} address other than NONE")
+            slot = ("arg1", "arg2", "dest")[field - 1]
+            raise ValueError(f"instruction {ins} has a negative {slot} address other than NONE")
         fields = list(ins)
         fields[field] = self.generator.register(rng, kind)
         return new_instruction(fields)

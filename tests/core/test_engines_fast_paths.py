@@ -1,6 +1,7 @@
 """The `evolve` engine's per-child fast paths agree with the plain definitions they replace: the generator's
-planned `instruction` and `instructions` with `instruction_of(form(...))` (same draws, same instruction, same forms recorded),
-`float32` with numpy's rounding; copy-on-write children leave every relative as it was."""
+planned `instruction` and `instructions` with `instruction_of(form(...))` (same draws, same instructions,
+same forms recorded), `float32` with numpy's rounding; copy-on-write children leave every relative as it
+was."""
 
 from __future__ import annotations
 
