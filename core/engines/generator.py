@@ -61,7 +61,8 @@ class ProgramGenerator:
     def instructions(self, rng: random.Random, count: int) -> list[Instruction]:
         """`count` times `instruction_of(rng, form(rng))`, with the same draws in the same order, from the
         forms' plans (the per-child hot path of a search: no lookups by kind, constants rounded only when
-        drawn)."""
+        drawn). It must stay in step with `instruction_of` and `constants`: tests/core/test_engines_fast_paths.py
+        compares them draw for draw."""
         draw, bisect_right = rng.random, bisect.bisect_right
         cumulative, plans, drawn, vector_dim = self._cumulative, self._plans, self.drawn, self.vector_dim
         total, last = cumulative[-1], len(plans) - 1
