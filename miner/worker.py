@@ -46,6 +46,7 @@ def engine_params(args: argparse.Namespace) -> EngineParams:
         mutation_prob=args.mutation_prob, archive_size=args.archive_size, scalar_count=args.scalar_regs,
         vector_count=args.vector_regs, matrix_count=args.matrix_regs, vector_dim=args.vector_dim,
         setup_max_ops=args.setup_max_ops, predict_max_ops=args.predict_max_ops, learn_max_ops=args.learn_max_ops,
+        op_space=args.op_space,
     )
 
 
