@@ -47,6 +47,7 @@ class TmuxSession:
         env = [part for key, value in passed.items() for part in ("-e", f"{key}={value}")]
         self.tmux("new-session", "-d", "-s", self.name, "-x", "120", "-y", "40", "-c", str(home), *env,
                   "exec bash --noprofile --norc")
+        self.socket = Path(self.tmux("display-message", "-p", "#{socket_path}").strip())
 
     def tmux(self, *args: str) -> str:
         done = subprocess.run(["tmux", "-L", self.name, "-f", os.devnull, *args], capture_output=True, text=True)
@@ -74,6 +75,7 @@ class TmuxSession:
 
     def close(self) -> None:
         self.tmux("kill-server")
+        self.socket.unlink(missing_ok=True)
 
 
 def sota_events() -> list[dict]:
