@@ -15,9 +15,10 @@ from typing import Protocol
 from core.engines import CheckpointMismatch, Engine, EngineParams, make_engine
 from core.engines.checkpoint import resume, write_checkpoint
 from core.engines.fitness import miner_fitness
-from core.engines.population import PopulationFileError, load_population_items
+from core.engines.population import PopulationFileError
 from core.hyperparams import miner_hyperparams
 from miner.events import log_event, worker_done_event
+from miner.initial_population import load_population_items
 from miner.progress import ProgressMeter
 from miner.validation import CandidateGate
 
