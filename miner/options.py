@@ -20,6 +20,7 @@ from core import cli
 from core.cli import http_url
 from core.config import ConfigError
 from core.engines import DEFAULT_ENGINE, ENGINE_NAMES, UnknownEngine, normalize_engine_name
+from core.engines.typed_ops import OP_SPACES
 from core.errors import BitsotaError
 from core.tasks import UnknownTaskType, normalize_task_type
 from miner import problem_config
@@ -105,6 +106,9 @@ def add_miner_arguments(parser: argparse.ArgumentParser) -> None:
     add("--tournament-size", type=int, default=10)
     add("--mutation-prob", type=float, default=0.9)
     add("--archive-size", type=int, default=1000)
+    add("--op-space", choices=OP_SPACES, default="all",
+        help="evolve only: instructions it proposes: all 23 opcodes, or the AutoML-Zero demo's six "
+             "(constant, dot product, scalar difference and product, scalar-vector product, vector sum)")
     add("--validator-task-count", type=int, default=None, help="local verification suite size (default 128)")
     add("--validator-task-seed", type=int, default=None, help="verification suite seed (default 1337)")
     add("--validate-every", type=int, default=10000, help="validation cadence in iterations; 0 = never")

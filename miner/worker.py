@@ -15,9 +15,10 @@ from typing import Protocol
 from core.engines import CheckpointMismatch, Engine, EngineParams, make_engine
 from core.engines.checkpoint import resume, write_checkpoint
 from core.engines.fitness import miner_fitness
-from core.engines.population import PopulationFileError, load_population_items
+from core.engines.population import PopulationFileError
 from core.hyperparams import miner_hyperparams
 from miner.events import log_event, worker_done_event
+from miner.initial_population import load_population_items
 from miner.progress import ProgressMeter
 from miner.validation import CandidateGate
 
@@ -46,6 +47,7 @@ def engine_params(args: argparse.Namespace) -> EngineParams:
         mutation_prob=args.mutation_prob, archive_size=args.archive_size, scalar_count=args.scalar_regs,
         vector_count=args.vector_regs, matrix_count=args.matrix_regs, vector_dim=args.vector_dim,
         setup_max_ops=args.setup_max_ops, predict_max_ops=args.predict_max_ops, learn_max_ops=args.learn_max_ops,
+        op_space=args.op_space,
     )
 
 

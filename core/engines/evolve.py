@@ -69,8 +69,10 @@ class EvolveEngine(Engine):
         return self.evaluator.stats()
 
     def evaluate_many(self, programs: Sequence[Program]) -> list[float]:
+        """Search fitness; a child that reaches the population's best must also pass the held-out check."""
         self.evaluations += len(programs)
-        return self.evaluator.fitness_many(programs)
+        check_above = float(self._fitness.max()) if len(self._fitness) else -math.inf
+        return self.evaluator.fitness_many(programs, check_above=check_above)
 
     # ------------------------------------------------------------------ the loop
 
@@ -150,6 +152,7 @@ class EvolveEngine(Engine):
         return [self._ring[i] for i in winners.tolist()]
 
     def _build_population(self) -> None:
+        self._fitness = np.empty(0)  # a fresh population: every finite newcomer is checked
         programs = [self._initial_program() for _ in range(self.params.pop_size)]
         self._install(programs, self.evaluate_many(programs))
 

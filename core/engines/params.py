@@ -38,7 +38,7 @@ class EngineParams:
     batch_size: int = 32  # children evaluated per generation; clipped to pop_size // 4 (at least 1)
     search_fitness: str = "median"  # median (validator's, -inf included) or mean (failed task = 0)
     random_init_fraction: float = 0.5  # share of random (vs empty) programs in the first population
-    held_out_tasks: int = 0  # tasks of the same family added to the miner suite in the search fitness
+    held_out_tasks: int = 32  # tasks of the same family a child also scores on when it reaches the population's best
     restart_after: int = 200_000  # evaluations without a 0.001 gain of the run's best before a fresh population; 0 = never
     adaptive: bool = False  # learn form and operator weights from which children beat their parents
 

@@ -6,7 +6,12 @@ Per program, `fitness_many` does:
 2. hurdle: a probe that fails, or a regression probe with a non-finite prediction, gives -inf at once;
 3. look the probe's rounded errors up in an LRU cache of earlier programs (§11 step 3's trace);
 4. otherwise score the whole suite and combine the task scores with failed tasks counted, never dropped:
-   `median` is the validator's median with -inf included (§7), `mean` averages with a failed task as 0.
+   `median` is the validator's median with -inf included (§7), `mean` averages with a failed task as 0;
+5. generalisation check: a program whose suite fitness reaches `check_above` (the engine passes its
+   population's best) is scored on held-out tasks of the same family as well, and its fitness is the
+   combination over suite and held-out tasks together. A few suite tasks can be fitted by memorised
+   constants or seeded random draws; the validator scores on tasks the miner never saw, and a program only
+   becomes the population's best by doing well on tasks it was not selected on.
 
 The miner fitness of §11 drops failed tasks, so a program that makes most tasks fail scores higher there;
 searching on it climbs on programs a validator scores -inf. This evaluator does not.
@@ -44,24 +49,31 @@ class SuiteEvaluator:
     """Search fitness of programs on a fixed suite (tasks and eval seeds)."""
 
     def __init__(self, tasks: Sequence[TaskData], eval_seeds: Sequence[int], *, probe: TaskData | None = None,
-                 cache_size: int = DEFAULT_CACHE_SIZE, combine: str = "median", evaluator: str | None = None) -> None:
+                 cache_size: int = DEFAULT_CACHE_SIZE, combine: str = "median", evaluator: str | None = None,
+                 held_out: Sequence[TaskData] = (), held_out_seeds: Sequence[int] = ()) -> None:
         if combine not in COMBINE_MODES:
             raise ValueError(f"search fitness must be one of {', '.join(COMBINE_MODES)}, not {combine!r}")
         if not tasks:
             raise ValueError("the search fitness needs at least one task")
-        self.suite = TaskSet(tasks, eval_seeds, evaluator)
+        if len(held_out) != len(held_out_seeds):
+            raise ValueError("every held-out task needs its eval seed")
+        # one task set, suite first: the held-out tasks are a slice of it
+        self.suite = TaskSet([*tasks, *held_out], [*eval_seeds, *held_out_seeds], evaluator)
+        self._suite_tasks = slice(0, len(tasks))
+        self._held_out_tasks = slice(len(tasks), len(tasks) + len(held_out)) if held_out else None
         self.probe = probe or probe_task(tasks[0], DEFAULT_PROBE_EXAMPLES, DEFAULT_PROBE_EXAMPLES)
         self._probe_set = TaskSet([self.probe], [PROBE_EVAL_SEED], evaluator)
         self._regression = self.probe.kind == REGRESSION
         self.combine = combine
         self.cache_size = max(0, int(cache_size))
         self._cache: OrderedDict[bytes, float] = OrderedDict()
-        self.evaluations = self.hurdle_failures = self.cache_hits = self.suite_runs = 0
+        self.evaluations = self.hurdle_failures = self.cache_hits = self.suite_runs = self.checks = 0
 
-    def fitness_many(self, programs: Sequence[Program]) -> list[float]:
+    def fitness_many(self, programs: Sequence[Program], check_above: float = math.inf) -> list[float]:
         """The search fitness of each program, in order; the probe runs for all of them in one evaluator
         call and the suite for the cache misses in another. A program equal on the probe to an earlier one
-        of the same list shares its value, as it would one call after the other."""
+        of the same list shares its value, as it would one call after the other. Misses whose suite fitness
+        is at least `check_above` are scored on the held-out tasks too (step 5)."""
         self.evaluations += len(programs)
         values: list[float] = [-math.inf] * len(programs)
         waiting: dict[bytes, list[int]] = {}
@@ -79,13 +91,25 @@ class SuiteEvaluator:
                 waiting[key] = [i]
         firsts = [indices[0] for indices in waiting.values()]
         self.suite_runs += len(firsts)
-        scores = self.suite.scores_many([programs[i] for i in firsts]) if firsts else []
-        for key, task_scores in zip(waiting, scores):
-            value = combine_scores(task_scores, self.combine)
+        scores = self.suite.scores_many([programs[i] for i in firsts], tasks=self._suite_tasks) if firsts else []
+        suite_values = [combine_scores(task_scores, self.combine) for task_scores in scores]
+        if self._held_out_tasks is not None:
+            self._check([programs[i] for i in firsts], scores, suite_values, check_above)
+        for key, value in zip(waiting, suite_values):
             for i in waiting[key]:
                 values[i] = value
             self._remember(key, value)
         return values
+
+    def _check(self, programs: list[Program], scores: list[list[float]], values: list[float], above: float) -> None:
+        """Replace, in place, the fitness of programs at or above `above` by the one over suite and held-out tasks."""
+        chosen = [i for i, value in enumerate(values) if value >= above and math.isfinite(value)]
+        if not chosen:
+            return
+        self.checks += len(chosen)
+        held_out = self.suite.scores_many([programs[i] for i in chosen], tasks=self._held_out_tasks)
+        for i, extra in zip(chosen, held_out):
+            values[i] = combine_scores(scores[i] + extra, self.combine)
 
     def fitness(self, program: Program) -> float:
         return self.fitness_many([program])[0]
@@ -101,7 +125,7 @@ class SuiteEvaluator:
         return {
             "lookups": lookups, "hits": self.cache_hits, "misses": self.suite_runs,
             "key_failures": self.hurdle_failures, "size": len(self._cache), "capacity": self.cache_size,
-            "hit_rate": self.cache_hits / lookups if lookups else 0.0,
+            "hit_rate": self.cache_hits / lookups if lookups else 0.0, "held_out_checks": self.checks,
         }
 
 
@@ -111,7 +135,7 @@ class CallableEvaluator:
     def __init__(self, fitness_fn: Callable[[Program], float]) -> None:
         self.fitness_fn = fitness_fn
 
-    def fitness_many(self, programs: Sequence[Program]) -> list[float]:
+    def fitness_many(self, programs: Sequence[Program], check_above: float = math.inf) -> list[float]:
         return [safe_fitness(self.fitness_fn, program) for program in programs]
 
     def stats(self) -> dict | None:
@@ -130,19 +154,17 @@ def safe_fitness(fitness_fn: Callable[[Program], float], program: Program) -> fl
 
 
 def evaluator_for(fitness_fn, *, combine: str = "median", held_out_tasks: int = 0, cache_size: int | None = None):
-    """The search evaluator of a miner fitness function (`core.engines.fitness.SuiteFitness`): its tasks and
-    eval seeds plus `held_out_tasks` more of the same family (`core.engines.held_out`), its evaluator and
-    FEC probe; any other callable is wrapped as it is."""
+    """The search evaluator of a miner fitness function (`core.engines.fitness.SuiteFitness`): its tasks,
+    eval seeds, evaluator and FEC probe, and `held_out_tasks` more of the same family for the
+    generalisation check (`core.engines.held_out`); any other callable is wrapped as it is."""
     tasks = getattr(fitness_fn, "tasks", None)
     if not tasks:
         return CallableEvaluator(fitness_fn)
-    tasks, seeds = list(tasks), list(fitness_fn.eval_seeds)
-    if held_out_tasks and fitness_fn.specs:
-        extra = held_out_specs(fitness_fn.specs, held_out_tasks, fitness_fn.suite_seed)
-        tasks += [spec.load() for spec in extra]
-        seeds += held_out_seeds(extra, fitness_fn.suite_seed)
+    extra = held_out_specs(fitness_fn.specs, held_out_tasks, fitness_fn.suite_seed) if held_out_tasks else []
     fec = getattr(fitness_fn, "fec", None)
     if cache_size is None:
         cache_size = fec.capacity if fec is not None else DEFAULT_CACHE_SIZE
-    return SuiteEvaluator(tasks, seeds, probe=None if fec is None else fec.probe, cache_size=cache_size,
-                          combine=combine, evaluator=fitness_fn.evaluator)
+    return SuiteEvaluator(list(tasks), list(fitness_fn.eval_seeds), probe=None if fec is None else fec.probe,
+                          cache_size=cache_size, combine=combine, evaluator=fitness_fn.evaluator,
+                          held_out=[spec.load() for spec in extra],
+                          held_out_seeds=held_out_seeds(extra, fitness_fn.suite_seed))

@@ -15,6 +15,8 @@ from core.engines.generator import ProgramGenerator
 from core.engines.mutator import Mutator
 from core.engines.search_fitness import SuiteEvaluator
 from core.engines.typed_ops import RANK
+from core.evaluate import TaskSet
+from core.scoring import median_score
 from core.program import PHASES, address_kind, empty_program
 from tests.core.engines_support import size_fitness
 from tests.core.test_fast import fixture_task
@@ -91,6 +93,48 @@ def test_the_hurdle_stops_non_finite_programs_before_the_suite_and_the_cache_sha
     assert values[1] == values[2] and math.isfinite(values[1])
     assert evaluator.suite_runs == 1 and evaluator.cache_hits == 1
     assert evaluator.fitness(constant) == values[1] and evaluator.suite_runs == 1
+
+
+def test_a_program_that_reaches_the_bar_is_scored_on_the_held_out_tasks_too():
+    tasks = [fixture_task("scalar_linear", DIM, seed, 12, 8) for seed in (1, 2, 3)]
+    held_out = [fixture_task("scalar_linear", DIM, seed, 12, 8) for seed in (4, 5)]
+    meta = "# meta: scalar_count=4 vector_count=3 matrix_count=1 vector_dim=3 setup_max_ops=4 predict_max_ops=2 learn_max_ops=4\n"
+    constant = from_dsl(meta + "# predict\ns0 = 0.5\n", DIM)
+    everything = TaskSet(tasks + held_out, [5, 6, 7, 8, 9])
+    suite_only = median_score(everything.scores(constant)[:3])
+    with_held_out = median_score(everything.scores(constant))
+    assert suite_only != with_held_out  # the fixture tasks tell the two apart
+
+    def evaluator():
+        return SuiteEvaluator(tasks, [5, 6, 7], held_out=held_out, held_out_seeds=[8, 9])
+
+    below_the_bar = evaluator()
+    assert below_the_bar.fitness_many([constant], check_above=suite_only + 1e-9) == [suite_only]
+    at_the_bar = evaluator()
+    assert at_the_bar.fitness_many([constant], check_above=suite_only) == [with_held_out]
+    assert at_the_bar.stats()["held_out_checks"] == 1 and below_the_bar.stats()["held_out_checks"] == 0
+    with pytest.raises(ValueError, match="eval seed"):
+        SuiteEvaluator(tasks, [5, 6, 7], held_out=held_out, held_out_seeds=[8])
+
+
+def test_the_engine_checks_children_against_its_population_best():
+    bars = []
+
+    class Recording:
+        def fitness_many(self, programs, check_above=math.inf):
+            bars.append(check_above)
+            return [float(len(p.predict)) for p in programs]
+
+        def stats(self):
+            return None
+
+    params = EngineParams(input_dim=DIM, pop_size=8, **SHAPE)
+    engine = EvolveEngine(params, size_fitness, seed=3, evaluator=Recording())
+    engine.evolve_generation()
+    best_before = max(fitness for _, fitness in engine.population())
+    engine.evolve_generation()
+    assert bars[0] == -math.inf  # a first population: every program is checked
+    assert bars[-1] == best_before and len(bars) == 3
 
 
 def test_credit_weights_follow_wins_and_stay_clipped():

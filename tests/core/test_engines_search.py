@@ -31,7 +31,7 @@ def test_fitness_rises_above_the_initial_population(engine_name, generations):
     assert max(f for _, f in result.population) > initial
 
 
-def test_evolve_adds_held_out_tasks_of_the_same_family_to_its_search_fitness():
+def test_evolve_holds_out_tasks_of_the_same_family_for_its_generalisation_check():
     fitness_fn = miner_fitness("scalar_linear", DIM, 3, 0, train_examples=20, val_examples=10)
     params = EngineParams(input_dim=DIM, pop_size=8, held_out_tasks=5, scalar_count=4, vector_count=2,
                           matrix_count=1, setup_max_ops=2, predict_max_ops=2, learn_max_ops=2)

@@ -132,6 +132,7 @@ def test_parse_options_carries_the_config_env(tmp_path):
     (["--sota-threshold", "nan"], "--sota-threshold must be a finite number"),
     (["--log-level", "chatty"], "--log-level must be one of"),
     (["--pop-size", "x"], "--pop-size: invalid int value"),
+    (["--op-space", "every"], "--op-space: invalid choice"),
     (["--no-such-flag"], "unrecognized arguments"),
 ])
 def test_invalid_values_raise_one_line(argv, message):
@@ -144,6 +145,13 @@ def test_invalid_values_raise_one_line(argv, message):
 def test_names_are_normalised_and_zero_iterations_mean_unlimited():
     args = parse(["--task-type", " Scalar_Linear ", "--engine", "GA", "--iterations", "0"])
     assert (args.task_type, args.engine, args.iterations) == ("scalar_linear", "baseline", UNLIMITED_ITERATIONS)
+
+
+def test_the_op_space_reaches_the_engine():
+    from miner.worker import engine_params
+
+    assert engine_params(parse(["--feature-dim", "4"])).op_space == "all"
+    assert engine_params(parse(["--feature-dim", "4", "--op-space", "automl-zero-demo"])).op_space == "automl-zero-demo"
 
 
 def test_sidecar_flags_fall_back_to_the_environment(monkeypatch):
