@@ -19,7 +19,6 @@ It needs tmux and the local relay port (8002) free. Wall time, not CPU time: thi
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess

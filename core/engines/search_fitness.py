@@ -104,7 +104,7 @@ class SuiteEvaluator:
     def _check(self, programs: list[Program], scores: list[list[float]], values: list[float], above: float) -> None:
         """Replace, in place, the fitness of programs at or above `above` by the one over suite and held-out tasks."""
         chosen = [i for i, value in enumerate(values) if value >= above and math.isfinite(value)]
-        if not chosen:
+        if not chosen or self._held_out_tasks is None:
             return
         self.checks += len(chosen)
         held_out = self.suite.scores_many([programs[i] for i in chosen], tasks=self._held_out_tasks)

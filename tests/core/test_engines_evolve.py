@@ -16,8 +16,8 @@ from core.engines.mutator import Mutator
 from core.engines.search_fitness import SuiteEvaluator
 from core.engines.typed_ops import RANK
 from core.evaluate import TaskSet
-from core.scoring import median_score
 from core.program import PHASES, address_kind, empty_program
+from core.scoring import median_score
 from tests.core.engines_support import size_fitness
 from tests.core.test_fast import fixture_task
 
