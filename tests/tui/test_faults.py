@@ -187,7 +187,10 @@ async def test_owned_sidecar_killed_is_restarted_once_then_mining_stops(home, tm
         miner, second = session.miner_child, session.sidecar_child
         os.killpg(second.pgid, signal.SIGKILL)
         await until(pilot, lambda: not session.running, timeout=20, what="mining stopped")
-        assert "ERROR: the sidecar died again; stopping mining" in log_text(app)
-        assert not miner.alive() and "Mining stopped." in log_text(app)
+        # the log pane is written in batches: wait for the lines rather than reading it once
+        await until(pilot, lambda: "ERROR: the sidecar died again; stopping mining" in log_text(app),
+                    what="the second death reported")
+        await until(pilot, lambda: "Mining stopped." in log_text(app), what="the stop reported")
+        assert not miner.alive()
         await until(pilot, lambda: str(app.query_one("#start-stop").label) == "Start Mining", what="button")
         await pilot.press("ctrl+q")
