@@ -44,11 +44,14 @@ class EvolveEngine(Engine):
 
     name = "evolve"
 
-    def __init__(self, *args, evaluator=None, **kwargs) -> None:
+    def __init__(self, *args, generator: ProgramGenerator | None = None, mutator: Mutator | None = None,
+                 evaluator=None, **kwargs) -> None:
+        """The three pieces default to the configured ones; pass others to try a new proposal distribution,
+        operator set or search fitness without touching the loop."""
         super().__init__(*args, **kwargs)
         self.random = random.Random(self.seed + self.worker_id)
-        self.generator = ProgramGenerator(self.params.new_program(), self.params.op_space)
-        self.mutator = Mutator(self.generator)
+        self.generator = generator or ProgramGenerator(self.params.new_program(), self.params.op_space)
+        self.mutator = mutator or Mutator(self.generator)
         self.form_credit = Credit(len(self.generator.forms))
         self.operator_credit = Credit(len(self.mutator.names))
         self._operator_cumulative = list(itertools.accumulate([1.0] * len(self.mutator.names)))

@@ -137,6 +137,20 @@ def test_the_engine_checks_children_against_its_population_best():
     assert bars[-1] == best_before and len(bars) == 3
 
 
+def test_generator_and_mutator_are_injected_pieces():
+    generator, _ = pieces("automl-zero-demo")
+    only_insert = Mutator(generator, ("insert",))
+    params = EngineParams(input_dim=DIM, pop_size=8, random_init_fraction=0.0, **SHAPE)
+    engine = EvolveEngine(params, size_fitness, seed=2, generator=generator, mutator=only_insert)
+    for _ in range(5):
+        engine.evolve_generation()
+    demo_ops = {form.op for form in generator.forms}
+    programs = [program for program, _ in engine.population()]
+    assert any(program.instruction_count() for program in programs)
+    assert all(ins.op in demo_ops for program in programs for name in PHASES for ins in program.phase(name))
+    assert all(sum(sizes(program)) <= 5 for program in programs)  # inserts only: one instruction a generation
+
+
 def test_credit_weights_follow_wins_and_stay_clipped():
     credit = Credit(3)
     for _ in range(400):
