@@ -7,9 +7,9 @@ Per program, `fitness_many` does:
 3. look the probe's rounded errors up in an LRU cache of earlier programs (§11 step 3's trace);
 4. otherwise score the whole suite and combine the task scores with failed tasks counted, never dropped:
    `median` is the validator's median with -inf included (§7), `mean` averages with a failed task as 0;
-5. generalisation check: a program whose suite fitness reaches `check_above` (the engine passes its
-   population's best) is scored on held-out tasks of the same family as well, and its fitness is the
-   combination over suite and held-out tasks together. A few suite tasks can be fitted by memorised
+5. generalisation check: a program whose suite fitness reaches the bar (`check_above`, the engine passes its
+   population's best, raised by each program checked) is scored on held-out tasks of the same family as
+   well, and its fitness is the combination over suite and held-out tasks together. A few suite tasks can be fitted by memorised
    constants or seeded random draws; the validator scores on tasks the miner never saw, and a program only
    becomes the population's best by doing well on tasks it was not selected on.
 
@@ -102,14 +102,18 @@ class SuiteEvaluator:
         return values
 
     def _check(self, programs: list[Program], scores: list[list[float]], values: list[float], above: float) -> None:
-        """Replace, in place, the fitness of programs at or above `above` by the one over suite and held-out tasks."""
-        chosen = [i for i, value in enumerate(values) if value >= above and math.isfinite(value)]
-        if not chosen or self._held_out_tasks is None:
+        """Replace, in place, the fitness of each program that reaches the bar by the one over suite and
+        held-out tasks. The bar starts at `above` and rises to each checked fitness, in order, as if the
+        programs arrived one after the other: a first population checks its running best, not everyone."""
+        if self._held_out_tasks is None:
             return
-        self.checks += len(chosen)
-        held_out = self.suite.scores_many([programs[i] for i in chosen], tasks=self._held_out_tasks)
-        for i, extra in zip(chosen, held_out):
-            values[i] = combine_scores(scores[i] + extra, self.combine)
+        bar = above
+        for i, value in enumerate(values):
+            if value >= bar and math.isfinite(value):
+                self.checks += 1
+                (extra,) = self.suite.scores_many([programs[i]], tasks=self._held_out_tasks)
+                values[i] = combine_scores(scores[i] + extra, self.combine)
+                bar = max(bar, values[i])
 
     def fitness(self, program: Program) -> float:
         return self.fitness_many([program])[0]

@@ -116,6 +116,13 @@ def test_a_program_that_reaches_the_bar_is_scored_on_the_held_out_tasks_too():
     with pytest.raises(ValueError, match="eval seed"):
         SuiteEvaluator(tasks, [5, 6, 7], held_out=held_out, held_out_seeds=[8])
 
+    # in one call the bar rises to each checked fitness: a worse program after a checked one is not checked
+    far_off = from_dsl(meta + "# predict\ns0 = 50.0\n", DIM)
+    assert median_score(everything.scores(far_off)[:3]) < with_held_out
+    first_population = evaluator()
+    assert first_population.fitness_many([constant, far_off], check_above=-math.inf)[0] == with_held_out
+    assert first_population.stats()["held_out_checks"] == 1
+
 
 def test_the_engine_checks_children_against_its_population_best():
     bars = []
