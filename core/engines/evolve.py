@@ -74,8 +74,9 @@ class EvolveEngine(Engine):
     def evaluate_many(self, programs: Sequence[Program]) -> list[float]:
         """Search fitness; a child that reaches the population's best must also pass the held-out check."""
         self.evaluations += len(programs)
-        check_above = float(self._fitness.max()) if len(self._fitness) else -math.inf
-        return self.evaluator.fitness_many(programs, check_above=check_above)
+        if not len(self._fitness):  # a first population: no best yet, check its running best
+            return self.evaluator.fitness_many(programs, check_above=-math.inf, rising_bar=True)
+        return self.evaluator.fitness_many(programs, check_above=float(self._fitness.max()))
 
     # ------------------------------------------------------------------ the loop
 

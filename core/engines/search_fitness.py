@@ -7,11 +7,13 @@ Per program, `fitness_many` does:
 3. look the probe's rounded errors up in an LRU cache of earlier programs (§11 step 3's trace);
 4. otherwise score the whole suite and combine the task scores with failed tasks counted, never dropped:
    `median` is the validator's median with -inf included (§7), `mean` averages with a failed task as 0;
-5. generalisation check: a program whose suite fitness reaches the bar (`check_above`, the engine passes its
-   population's best, raised by each program checked) is scored on held-out tasks of the same family as
-   well, and its fitness is the combination over suite and held-out tasks together. A few suite tasks can be fitted by memorised
-   constants or seeded random draws; the validator scores on tasks the miner never saw, and a program only
-   becomes the population's best by doing well on tasks it was not selected on.
+5. generalisation check: a program whose suite fitness reaches `check_above` (the engine passes its
+   population's best) is scored on held-out tasks of the same family as well, and its fitness is the
+   combination over suite and held-out tasks together. With `rising_bar` (a first population, which has
+   no best yet) the bar rises to each checked fitness in turn, so only the running best is checked.
+   A few suite tasks can be fitted by memorised constants or seeded random draws; the validator scores on
+   tasks the miner never saw, and a program only becomes the population's best by doing well on tasks it
+   was not selected on.
 
 The miner fitness of §11 drops failed tasks, so a program that makes most tasks fail scores higher there;
 searching on it climbs on programs a validator scores -inf. This evaluator does not.
@@ -69,7 +71,8 @@ class SuiteEvaluator:
         self._cache: OrderedDict[bytes, float] = OrderedDict()
         self.evaluations = self.hurdle_failures = self.cache_hits = self.suite_runs = self.checks = 0
 
-    def fitness_many(self, programs: Sequence[Program], check_above: float = math.inf) -> list[float]:
+    def fitness_many(self, programs: Sequence[Program], check_above: float = math.inf, *,
+                     rising_bar: bool = False) -> list[float]:
         """The search fitness of each program, in order; the probe runs for all of them in one evaluator
         call and the suite for the cache misses in another. A program equal on the probe to an earlier one
         of the same list shares its value, as it would one call after the other. Misses whose suite fitness
@@ -94,26 +97,37 @@ class SuiteEvaluator:
         scores = self.suite.scores_many([programs[i] for i in firsts], tasks=self._suite_tasks) if firsts else []
         suite_values = [combine_scores(task_scores, self.combine) for task_scores in scores]
         if self._held_out_tasks is not None:
-            self._check([programs[i] for i in firsts], scores, suite_values, check_above)
+            self._check([programs[i] for i in firsts], scores, suite_values, check_above, rising_bar)
         for key, value in zip(waiting, suite_values):
             for i in waiting[key]:
                 values[i] = value
             self._remember(key, value)
         return values
 
-    def _check(self, programs: list[Program], scores: list[list[float]], values: list[float], above: float) -> None:
+    def _check(self, programs: list[Program], scores: list[list[float]], values: list[float], above: float,
+               rising: bool) -> None:
         """Replace, in place, the fitness of each program that reaches the bar by the one over suite and
-        held-out tasks. The bar starts at `above` and rises to each checked fitness, in order, as if the
-        programs arrived one after the other: a first population checks its running best, not everyone."""
+        held-out tasks; with `rising`, the bar rises to each checked fitness, as if the programs arrived one
+        after the other."""
         if self._held_out_tasks is None:
             return
         bar = above
+        chosen = []
         for i, value in enumerate(values):
             if value >= bar and math.isfinite(value):
-                self.checks += 1
-                (extra,) = self.suite.scores_many([programs[i]], tasks=self._held_out_tasks)
-                values[i] = combine_scores(scores[i] + extra, self.combine)
+                if not rising:
+                    chosen.append(i)
+                    continue
+                values[i] = self._with_held_out(programs[i:i + 1], scores[i:i + 1])[0]
                 bar = max(bar, values[i])
+        if chosen:
+            for i, value in zip(chosen, self._with_held_out([programs[i] for i in chosen], [scores[i] for i in chosen])):
+                values[i] = value
+
+    def _with_held_out(self, programs: list[Program], scores: list[list[float]]) -> list[float]:
+        self.checks += len(programs)
+        held_out = self.suite.scores_many(programs, tasks=self._held_out_tasks or slice(0))
+        return [combine_scores(suite + extra, self.combine) for suite, extra in zip(scores, held_out)]
 
     def fitness(self, program: Program) -> float:
         return self.fitness_many([program])[0]
@@ -139,7 +153,8 @@ class CallableEvaluator:
     def __init__(self, fitness_fn: Callable[[Program], float]) -> None:
         self.fitness_fn = fitness_fn
 
-    def fitness_many(self, programs: Sequence[Program], check_above: float = math.inf) -> list[float]:
+    def fitness_many(self, programs: Sequence[Program], check_above: float = math.inf, *,
+                     rising_bar: bool = False) -> list[float]:
         return [safe_fitness(self.fitness_fn, program) for program in programs]
 
     def stats(self) -> dict | None:

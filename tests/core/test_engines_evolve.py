@@ -116,20 +116,24 @@ def test_a_program_that_reaches_the_bar_is_scored_on_the_held_out_tasks_too():
     with pytest.raises(ValueError, match="eval seed"):
         SuiteEvaluator(tasks, [5, 6, 7], held_out=held_out, held_out_seeds=[8])
 
-    # in one call the bar rises to each checked fitness: a worse program after a checked one is not checked
+    # a first population: the bar rises to each checked fitness, a worse program after a checked one is not
+    # checked (a batch of children checks every program at or above the bar)
     far_off = from_dsl(meta + "# predict\ns0 = 50.0\n", DIM)
     assert median_score(everything.scores(far_off)[:3]) < with_held_out
     first_population = evaluator()
-    assert first_population.fitness_many([constant, far_off], check_above=-math.inf)[0] == with_held_out
+    assert first_population.fitness_many([constant, far_off], -math.inf, rising_bar=True)[0] == with_held_out
     assert first_population.stats()["held_out_checks"] == 1
+    children = evaluator()
+    assert children.fitness_many([constant, far_off], -math.inf)[0] == with_held_out
+    assert children.stats()["held_out_checks"] == 2
 
 
 def test_the_engine_checks_children_against_its_population_best():
     bars = []
 
     class Recording:
-        def fitness_many(self, programs, check_above=math.inf):
-            bars.append(check_above)
+        def fitness_many(self, programs, check_above=math.inf, rising_bar=False):
+            bars.append((check_above, rising_bar))
             return [float(len(p.predict)) for p in programs]
 
         def stats(self):
@@ -140,8 +144,8 @@ def test_the_engine_checks_children_against_its_population_best():
     engine.evolve_generation()
     best_before = max(fitness for _, fitness in engine.population())
     engine.evolve_generation()
-    assert bars[0] == -math.inf  # a first population: every program is checked
-    assert bars[-1] == best_before and len(bars) == 3
+    assert bars[0] == (-math.inf, True)  # a first population: its running best is checked
+    assert bars[-1] == (best_before, False) and len(bars) == 3
 
 
 def test_generator_and_mutator_are_injected_pieces():
