@@ -34,6 +34,7 @@ Settings (`--settings`, default miner-default): what a miner runs with, read fro
 - fec-on: miner-default with `miner_hyperparams.json`'s fec_cache_size;
 - few-tasks: miner-default with 4 miner tasks;
 - small-program: miner-default with ops 4/6/12 (setup/predict/learn);
+- small-data: miner-default with 100/100 training/validation examples per miner task (the validator keeps 1000/1000);
 - tui-quick: the TUI's QUICK profile (tui/services/launch.py), the local run without a problem config.
 `--feature-dim` and `--task-count` override the setting's feature dim and miner task count.
 """
@@ -141,6 +142,7 @@ SETTINGS: dict[str, Callable[[], list[str]]] = {
     "few-tasks": lambda: ["--config", str(PROBLEM_CONFIG_EXAMPLE), "--miner-task-count", "4"],
     "small-program": lambda: ["--config", str(PROBLEM_CONFIG_EXAMPLE), "--setup-max-ops", "4",
                               "--predict-max-ops", "6", "--learn-max-ops", "12"],
+    "small-data": lambda: ["--config", str(PROBLEM_CONFIG_EXAMPLE), "--train-examples", "100", "--val-examples", "100"],
     "tui-quick": _tui_quick,
 }
 
