@@ -31,6 +31,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from benchmarks.bench_search import DEMO_SHAPE
@@ -41,7 +42,7 @@ from core.engines.fitness import miner_fitness
 from core.evaluate import TaskSet
 from core.program import Program
 from core.scoring import median_score
-from core.tasks.suites import eval_seed, make_spec, suite_seed
+from core.tasks.suites import SuiteEntry, eval_seed, make_spec, suite_seed
 
 FOUND_SCORE = 0.99
 UNSEEN_TASKS = 100
@@ -76,14 +77,18 @@ def build_engine(engine: str, config: QualityConfig, feature_dim: int, task_coun
 
 
 class UnseenScorer:
-    """The validator's score of a program on 100 scalar_linear tasks outside every miner suite."""
+    """The validator's score of a program on tasks outside every miner suite: by default 100 scalar_linear
+    tasks; `entries` (suite entries with their eval seeds) gives other tasks."""
 
-    def __init__(self, feature_dim: int) -> None:
-        sizes = {"train_samples": EXAMPLES, "val_samples": EXAMPLES}
-        specs = [make_spec("scalar_linear", UNSEEN_FIRST_ID + k, feature_dim, sizes) for k in range(UNSEEN_TASKS)]
-        seed = suite_seed(VALIDATOR_TASK_SEED, feature_dim)
+    def __init__(self, feature_dim: int, entries: Sequence[SuiteEntry] | None = None) -> None:
+        if entries is None:
+            sizes = {"train_samples": EXAMPLES, "val_samples": EXAMPLES}
+            specs = [make_spec("scalar_linear", UNSEEN_FIRST_ID + k, feature_dim, sizes) for k in range(UNSEEN_TASKS)]
+            seed = suite_seed(VALIDATOR_TASK_SEED, feature_dim)
+            entries = [SuiteEntry(spec, eval_seed(spec, seed)) for spec in specs]
         self.feature_dim = feature_dim
-        self.tasks = TaskSet([spec.load() for spec in specs], [eval_seed(spec, seed) for spec in specs])
+        self.task_count = len(entries)
+        self.tasks = TaskSet([entry.load() for entry in entries], [entry.eval_seed for entry in entries])
 
     def score(self, program: Program) -> float:
         submitted = from_dsl(to_dsl(program), self.feature_dim)
@@ -99,19 +104,33 @@ class SeedResult:
     search_seconds: float
 
 
-def run_seed(engine, scorer: UnseenScorer, cpu_seconds: float) -> SeedResult:
-    """Search until the budget is spent or the best re-scores >= FOUND_SCORE; re-scoring is not charged."""
-    charged, unseen, last_best = 0.0, float("-inf"), None
+def charged_search(engine, cpu_seconds: float, on_new_best: Callable[[Program], bool] | None = None) -> tuple[float, bool]:
+    """Evolve generations until `cpu_seconds` CPU seconds of this process are charged to the search, or until
+    `on_new_best(best)` (called, uncharged, whenever the best program changes) returns True.
+    Returns (charged CPU seconds, whether on_new_best stopped it)."""
+    charged, last_best = 0.0, None
     while charged < cpu_seconds:
         started = time.process_time()
         engine.evolve_generation()
         charged += time.process_time() - started
-        if engine.best_program is not last_best:
+        if on_new_best is not None and engine.best_program is not last_best:
             last_best = engine.best_program
-            unseen = scorer.score(last_best)
-            if unseen >= FOUND_SCORE:
-                return SeedResult(engine.seed, unseen, charged, engine.evaluations, charged)
-    return SeedResult(engine.seed, unseen, None, engine.evaluations, charged)
+            if on_new_best(last_best):
+                return charged, True
+    return charged, False
+
+
+def run_seed(engine, scorer: UnseenScorer, cpu_seconds: float) -> SeedResult:
+    """Search until the budget is spent or the best re-scores >= FOUND_SCORE; re-scoring is not charged."""
+    unseen = float("-inf")
+
+    def rescore(best: Program) -> bool:
+        nonlocal unseen
+        unseen = scorer.score(best)
+        return unseen >= FOUND_SCORE
+
+    charged, found = charged_search(engine, cpu_seconds, rescore)
+    return SeedResult(engine.seed, unseen, charged if found else None, engine.evaluations, charged)
 
 
 def parse_seeds(text: str) -> list[int]:
