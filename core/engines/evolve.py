@@ -72,7 +72,7 @@ class EvolveEngine(Engine):
         return self.evaluator.stats()
 
     def evaluate_many(self, programs: Sequence[Program]) -> list[float]:
-        """Search fitness; a child that reaches the population's best must also pass the held-out check."""
+        """Search fitness; a child that beats the population's best must also pass the held-out check."""
         self.evaluations += len(programs)
         if not len(self._fitness):  # a first population: no best yet, check its running best
             return self.evaluator.fitness_many(programs, check_above=-math.inf, rising_bar=True)

@@ -7,7 +7,7 @@ Per program, `fitness_many` does:
 3. look the probe's rounded errors up in an LRU cache of earlier programs (§11 step 3's trace);
 4. otherwise score the whole suite and combine the task scores with failed tasks counted, never dropped:
    `median` is the validator's median with -inf included (§7), `mean` averages with a failed task as 0;
-5. generalisation check: a program whose suite fitness reaches `check_above` (the engine passes its
+5. generalisation check: a program whose suite fitness beats `check_above` (the engine passes its
    population's best) is scored on held-out tasks of the same family as well, and its fitness is the
    combination over suite and held-out tasks together. With `rising_bar` (a first population, which has
    no best yet) the bar rises to each checked fitness in turn, so only the running best is checked.
@@ -76,7 +76,7 @@ class SuiteEvaluator:
         """The search fitness of each program, in order; the probe runs for all of them in one evaluator
         call and the suite for the cache misses in another. A program equal on the probe to an earlier one
         of the same list shares its value, as it would one call after the other. Misses whose suite fitness
-        is at least `check_above` are scored on the held-out tasks too (step 5)."""
+        is above `check_above` are scored on the held-out tasks too (step 5)."""
         self.evaluations += len(programs)
         values: list[float] = [-math.inf] * len(programs)
         waiting: dict[bytes, list[int]] = {}
@@ -106,7 +106,7 @@ class SuiteEvaluator:
 
     def _check(self, programs: list[Program], scores: list[list[float]], values: list[float], above: float,
                rising: bool) -> None:
-        """Replace, in place, the fitness of each program that reaches the bar by the one over suite and
+        """Replace, in place, the fitness of each program that beats the bar by the one over suite and
         held-out tasks; with `rising`, the bar rises to each checked fitness, as if the programs arrived one
         after the other."""
         if self._held_out_tasks is None:
@@ -114,7 +114,7 @@ class SuiteEvaluator:
         bar = above
         chosen = []
         for i, value in enumerate(values):
-            if value >= bar and math.isfinite(value):
+            if value > bar and math.isfinite(value):  # a tie is no new best: not checked
                 if not rising:
                     chosen.append(i)
                     continue
