@@ -35,6 +35,7 @@ Settings (`--settings`, default miner-default): what a miner runs with, read fro
 - few-tasks: miner-default with 4 miner tasks;
 - small-program: miner-default with ops 4/6/12 (setup/predict/learn);
 - small-data: miner-default with 100/100 training/validation examples per miner task (the validator keeps 1000/1000);
+- demo-ops: miner-default drawing only the AutoML-Zero demo's six ops (`--op-space automl-zero-demo`, evolve only);
 - tui-quick: the TUI's QUICK profile (tui/services/launch.py), the local run without a problem config.
 `--feature-dim` and `--task-count` override the setting's feature dim and miner task count.
 """
@@ -143,6 +144,7 @@ SETTINGS: dict[str, Callable[[], list[str]]] = {
     "small-program": lambda: ["--config", str(PROBLEM_CONFIG_EXAMPLE), "--setup-max-ops", "4",
                               "--predict-max-ops", "6", "--learn-max-ops", "12"],
     "small-data": lambda: ["--config", str(PROBLEM_CONFIG_EXAMPLE), "--train-examples", "100", "--val-examples", "100"],
+    "demo-ops": lambda: ["--config", str(PROBLEM_CONFIG_EXAMPLE), "--op-space", "automl-zero-demo"],
     "tui-quick": _tui_quick,
 }
 
