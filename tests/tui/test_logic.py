@@ -3,7 +3,9 @@ file, update check and the TUI's own log file."""
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from tui.logic import auto_start, tui_log
 from tui.logic import settings as gui_settings
 from tui.logic.files import logs_dir
 from tui.logic.history import SeriesHistory, downsample
+from tui.logic.problem_config import DEFAULT_PROBLEM_CONFIG
 from tui.logic.state_file import ServiceRecord, TuiState, load_state, save_state
 from tui.logic.themes import pick_theme
 from tui.logic.updates import newer_version
@@ -168,3 +171,11 @@ def test_tui_log_keeps_the_last_five_runs_and_tees_the_pane(home):
 def test_auto_start_from_flag_and_environment(flag, env, expected, warned):
     found, warnings = auto_start.from_environment(flag, env)
     assert found == expected and len(warnings) == warned
+
+
+def test_the_default_problem_config_is_the_shipped_example():
+    """The TUI writes `DEFAULT_PROBLEM_CONFIG` where no config exists; it must stay the shipped example (less
+    its notes), or a TUI user and a miner started from the example would search differently."""
+    example = json.loads((Path(__file__).resolve().parents[2] / "problem_config.json.example").read_text())
+    example.pop("_notes")
+    assert DEFAULT_PROBLEM_CONFIG == example
