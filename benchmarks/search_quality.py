@@ -38,7 +38,7 @@ from benchmarks.bench_search import DEMO_SHAPE
 from core.cli import OneLineParser
 from core.dsl import from_dsl, to_dsl
 from core.engines import DEFAULT_ENGINE, ENGINE_NAMES, EngineParams, make_engine
-from core.engines.fitness import miner_fitness
+from core.engines.fitness import SuiteFitness, miner_fitness
 from core.evaluate import TaskSet
 from core.program import Program
 from core.scoring import median_score
@@ -67,12 +67,18 @@ CONFIGS = {
 }
 
 
-def build_engine(engine: str, config: QualityConfig, feature_dim: int, task_count: int, seed: int):
+def engine_setup(config: QualityConfig, feature_dim: int, task_count: int, **overrides) -> tuple[EngineParams, SuiteFitness]:
+    """The engine parameters (with `overrides`) and miner fitness function of a config."""
     fitness_fn = miner_fitness("scalar_linear", feature_dim, task_count, 0, train_examples=EXAMPLES,
                                val_examples=EXAMPLES, fec_cache_size=100_000,
                                fec_train_examples=config.fec_examples, fec_valid_examples=config.fec_examples)
     params = EngineParams(input_dim=feature_dim, pop_size=config.pop_size, tournament_size=10, mutation_prob=0.9,
-                          op_space=config.op_space, **DEMO_SHAPE)
+                          op_space=config.op_space, **{**DEMO_SHAPE, **overrides})
+    return params, fitness_fn
+
+
+def build_engine(engine: str, config: QualityConfig, feature_dim: int, task_count: int, seed: int):
+    params, fitness_fn = engine_setup(config, feature_dim, task_count)
     return make_engine(engine, params, fitness_fn, seed=seed)
 
 

@@ -94,8 +94,8 @@ class SuiteEvaluator:
                 waiting[key] = [i]
         firsts = [indices[0] for indices in waiting.values()]
         self.suite_runs += len(firsts)
-        scores = self.suite.scores_many([programs[i] for i in firsts], tasks=self._suite_tasks) if firsts else []
-        suite_values = [combine_scores(task_scores, self.combine) for task_scores in scores]
+        scores = self.task_scores([programs[i] for i in firsts], self._suite_tasks) if firsts else []
+        suite_values = [combine_scores(row, self.combine) for row in scores]
         if self._held_out_tasks is not None:
             self._check([programs[i] for i in firsts], scores, suite_values, check_above, rising_bar)
         for key, value in zip(waiting, suite_values):
@@ -126,8 +126,13 @@ class SuiteEvaluator:
 
     def _with_held_out(self, programs: list[Program], scores: list[list[float]]) -> list[float]:
         self.checks += len(programs)
-        held_out = self.suite.scores_many(programs, tasks=self._held_out_tasks or slice(0))
+        held_out = self.task_scores(programs, self._held_out_tasks or slice(0))
         return [combine_scores(suite + extra, self.combine) for suite, extra in zip(scores, held_out)]
+
+    def task_scores(self, programs: list[Program], tasks: slice) -> list[list[float]]:
+        """Each program's score on each task of `tasks` (a slice of the suite): the validator's (§7). Other
+        search fitnesses override this (`benchmarks.shaped_fitness`)."""
+        return self.suite.scores_many(programs, tasks=tasks)
 
     def fitness(self, program: Program) -> float:
         return self.fitness_many([program])[0]
@@ -172,10 +177,12 @@ def safe_fitness(fitness_fn: Callable[[Program], float], program: Program) -> fl
     return -math.inf if math.isnan(value) else value
 
 
-def evaluator_for(fitness_fn, *, combine: str = "median", held_out_tasks: int = 0, cache_size: int | None = None):
+def evaluator_for(fitness_fn, *, combine: str = "median", held_out_tasks: int = 0, cache_size: int | None = None,
+                  evaluator_class: type[SuiteEvaluator] = SuiteEvaluator, **options):
     """The search evaluator of a miner fitness function (`core.engines.fitness.SuiteFitness`): its tasks,
     eval seeds, evaluator and FEC probe, and `held_out_tasks` more of the same family for the
-    generalisation check (`core.engines.held_out`); any other callable is wrapped as it is."""
+    generalisation check (`core.engines.held_out`), as an `evaluator_class` (given `options` as well); any
+    other callable is wrapped as it is."""
     tasks = getattr(fitness_fn, "tasks", None)
     if not tasks:
         return CallableEvaluator(fitness_fn)
@@ -183,7 +190,7 @@ def evaluator_for(fitness_fn, *, combine: str = "median", held_out_tasks: int = 
     fec = getattr(fitness_fn, "fec", None)
     if cache_size is None:
         cache_size = fec.capacity if fec is not None else DEFAULT_CACHE_SIZE
-    return SuiteEvaluator(list(tasks), list(fitness_fn.eval_seeds), probe=None if fec is None else fec.probe,
-                          cache_size=cache_size, combine=combine, evaluator=fitness_fn.evaluator,
-                          held_out=[spec.load() for spec in extra],
-                          held_out_seeds=held_out_seeds(extra, fitness_fn.suite_seed))
+    return evaluator_class(list(tasks), list(fitness_fn.eval_seeds), probe=None if fec is None else fec.probe,
+                           cache_size=cache_size, combine=combine, evaluator=fitness_fn.evaluator,
+                           held_out=[spec.load() for spec in extra],
+                           held_out_seeds=held_out_seeds(extra, fitness_fn.suite_seed), **options)
