@@ -129,7 +129,8 @@ async def test_auto_start_from_the_environment_runs_and_stops_a_real_miner(home,
         assert "Auto-start: starting mining" in log_text(app)
         assert (app.session.task_type, app.session.workers) == ("scalar_linear", 2)
         miner = app.session.miner_child
-        assert load_state().miner_pid == miner.pid
+        # the state file is written right after the child is recorded: poll for it, do not race it
+        await until(pilot, lambda: getattr(load_state(), "miner_pid", None) == miner.pid, what="state file")
         assert (home / ".bitsota" / "problem_config.json").is_file()  # a fresh direct run writes the default
         await until(pilot, lambda: "[coord] start task=scalar_linear" in log_text(app), timeout=30, what="miner log")
         assert str(app.query_one("#start-stop", Button).label) == "Stop Mining"
