@@ -80,8 +80,9 @@ class ShapedEvaluator(SuiteEvaluator):
 
 
 def build_engine(args, config: quality.QualityConfig, feature_dim: int, task_count: int, seed: int) -> EvolveEngine:
-    restart = {} if args.restart_after is None else {"restart_after": args.restart_after}
-    params, fitness_fn = quality.engine_setup(config, feature_dim, task_count, **restart)
+    overrides = {name: value for name, value in (("restart_after", args.restart_after),
+                                                  ("local_search_every", args.local_search_every)) if value is not None}
+    params, fitness_fn = quality.engine_setup(config, feature_dim, task_count, **overrides)
     evaluator = evaluator_for(fitness_fn, combine=params.search_fitness, held_out_tasks=params.held_out_tasks,
                               evaluator_class=ShapedEvaluator, delta=args.delta, validator_weight=args.validator_weight)
     return EvolveEngine(params, fitness_fn, seed=seed, evaluator=evaluator)
@@ -106,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validator-weight", type=non_negative(float), default=0.0, help="weight W of the validator's score (default 0)")
     parser.add_argument("--restart-after", type=non_negative(int), default=None,
                         help="evaluations without progress before a restart; 0 = never (default: the engine's)")
+    parser.add_argument("--local-search-every", type=non_negative(int), default=None,
+                        help="evaluations between climbs from the population's best through its one-step "
+                             "neighbourhood; 0 = never (default: the engine's, never)")
     parser.add_argument("--feature-dim", type=quality.positive(int), default=None, help="default: the config's (4)")
     parser.add_argument("--task-count", type=quality.positive(int), default=None, help="default: the config's")
     args = parser.parse_args(argv)
@@ -114,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     task_count = args.task_count or config.task_count
     scorer = quality.UnseenScorer(feature_dim)
     quality.report({"config": args.config, "delta": args.delta, "validator_weight": args.validator_weight,
+                    "local_search_every": args.local_search_every or 0,
                     "feature_dim": feature_dim, "task_count": task_count, "cpu_seconds": args.cpu_seconds})
     results = []
     for seed in args.seeds:

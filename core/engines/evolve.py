@@ -11,6 +11,9 @@ One `evolve_generation()` breeds and evaluates `batch_size` children from the cu
 ages them in. The first population mixes random programs (every phase full) and empty ones. A lineage whose
 best has not gained 0.001 for `restart_after` evaluations starts again from a fresh first population: how
 long a search takes to find a learning rule is heavy-tailed, so several short tries beat one long one.
+With `local_search_every`, every so many evaluations the population's best (once per program) climbs
+through its one-step neighbourhood (`core.engines.neighbourhood`), and each program on the way up joins the
+population as a child would.
 """
 
 from __future__ import annotations
@@ -25,14 +28,16 @@ from typing import Any
 
 import numpy as np
 
+from core.dsl import program_hash
 from core.engines.base import Engine, GenerationResult, loaded_fitness
 from core.engines.credit import Credit
 from core.engines.generator import ProgramGenerator
 from core.engines.mutation import clone
 from core.engines.mutator import Mutator
+from core.engines.neighbourhood import climb, every_instruction
 from core.engines.population import fitness_from_json
 from core.engines.search_fitness import evaluator_for
-from core.program import Program
+from core.program import Instruction, Program
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,9 @@ class EvolveEngine(Engine):
         self.restarts = 0
         self._run_best = -math.inf  # the best of the current population's lineage since the last restart
         self._run_best_at = 0  # evaluations when it last gained RESTART_GAIN
+        self._climbed_at = 0  # evaluations at the last local search
+        self._climbed: set[str] = set()  # hashes of the programs climbed from or to
+        self._instructions: list[Instruction] | None = None
 
     def population(self) -> list[tuple[Program, float]]:
         return self._ring[self._head:] + self._ring[: self._head]
@@ -96,6 +104,8 @@ class EvolveEngine(Engine):
                     self.form_credit.record(forms, fitness > parent_fitness)
             self._reweight()
         self._restart_if_stagnant()
+        if self.params.local_search_every and self.evaluations - self._climbed_at >= self.params.local_search_every:
+            self._climb()
         self.generation += 1
         self.stagnation = 0 if improved else self.stagnation + 1
         if self.verbose:
@@ -133,6 +143,25 @@ class EvolveEngine(Engine):
                       self.evaluations - self._run_best_at)
             self._build_population()
             self._run_best, self._run_best_at = float(self._fitness.max()), self.evaluations
+
+    def _climb(self) -> None:
+        """Steepest ascent from the population's best unless it was climbed from or to before; each program
+        on the way up replaces the oldest entry."""
+        self._climbed_at = self.evaluations
+        program, fitness = self._ring[int(self._fitness.argmax())]
+        key = program_hash(program)
+        if key in self._climbed or not math.isfinite(fitness):
+            return
+        self._climbed.add(key)
+        if self._instructions is None:
+            self._instructions = every_instruction(self.generator)
+        path, scored = climb(program, fitness, self.evaluator, self._instructions, self.random)
+        self.evaluations += scored
+        for program, fitness in path:
+            self._climbed.add(program_hash(program))
+            self._ring[self._head], self._fitness[self._head] = (program, fitness), fitness
+            self._head = (self._head + 1) % len(self._ring)
+            self.consider_best(program, fitness)
 
     def _child(self, parent: Program) -> tuple[Program, tuple[int, list[int]] | None]:
         """A child and the arms that made it (operator, forms drawn), None when it is an unchanged copy."""
@@ -210,6 +239,7 @@ class EvolveEngine(Engine):
             "random_state": [version, list(internal), gauss],
             "form_credit": self.form_credit.state(),
             "operator_credit": self.operator_credit.state(),
+            "climbed": [self._climbed_at, sorted(self._climbed)],
         }
 
     def _restore_extra(self, state: dict[str, Any]) -> None:
@@ -225,4 +255,6 @@ class EvolveEngine(Engine):
         self.random.setstate((int(version), tuple(int(x) for x in internal), gauss))
         self.form_credit.restore(state["form_credit"])
         self.operator_credit.restore(state["operator_credit"])
+        climbed_at, climbed = state.get("climbed", [0, []])
+        self._climbed_at, self._climbed = int(climbed_at), {str(key) for key in climbed}
         self._reweight()

@@ -46,6 +46,10 @@ class ProgramGenerator:
     def register(self, rng: random.Random, kind: str) -> int:
         return self._bases[kind] + below(rng, self._banks[kind])
 
+    def registers(self, kind: str) -> range:
+        """Every register address of a kind."""
+        return range(self._bases[kind], self._bases[kind] + self._banks[kind])
+
     def form(self, rng: random.Random) -> Form:
         return self.forms[self._form_index(rng)]
 

@@ -41,6 +41,7 @@ class EngineParams:
     held_out_tasks: int = 32  # tasks of the same family a child also scores on when it reaches the population's best
     restart_after: int = 200_000  # evaluations without a 0.001 gain of the run's best before a fresh population; 0 = never
     adaptive: bool = False  # learn form and operator weights from which children beat their parents
+    local_search_every: int = 0  # evaluations between steepest-ascent climbs from the population's best; 0 = never
 
     def __post_init__(self) -> None:
         _require_range("input_dim", self.input_dim, 1, MAX_VECTOR_DIM)
@@ -59,6 +60,7 @@ class EngineParams:
         _require_range("batch_size", self.batch_size, 1, None)
         _require_range("held_out_tasks", self.held_out_tasks, 0, None)
         _require_range("restart_after", self.restart_after, 0, None)
+        _require_range("local_search_every", self.local_search_every, 0, None)
         # a batch breeds from one population state: keep it a small share of the population
         object.__setattr__(self, "batch_size", min(self.batch_size, max(1, self.pop_size // 4)))
         _require_choice("op_space", self.op_space, OP_SPACES)
