@@ -1,7 +1,7 @@
 """Research benchmark for issue 11's open problem: `search_quality` with a shaped search fitness.
 
     python -m benchmarks.shaped_fitness --config quick --seeds 1,2,3,4 --cpu-seconds 120 \\
-        [--delta D] [--validator-weight W] [--restart-after N] [--feature-dim F] [--task-count T]
+        [--delta D] [--validator-weight W] [--restart-after N] [--local-search-every N] [--feature-dim F] [--task-count T]
 
 The `evolve` engine exactly as `search_quality` builds it, with only each suite task's score replaced (the
 evaluator's `task_scores`), on the validation rows (p = predictions, y = labels):
@@ -12,8 +12,9 @@ evaluator's `task_scores`), on the validation rows (p = predictions, y = labels)
 D = W = 0 is the scale-free score alone. A prediction right up to a scale gets the partial credit the
 validator's score does not give (a Hebbian rule without a learning rate scores ~0.003 there); D pulls the
 scale towards 1. The best program is re-scored on the unseen tasks with the validator's score, as in
-`search_quality` (docs/performance.md, "Session 4", has the measured tables: no setting found a rule with
-quick's 4 tasks; with `--task-count 10 --delta 0.005`, 1 seed of 10 found SGD).
+`search_quality` (docs/performance.md, "Session 4" and "Session 5", has the measured tables: without local
+search no setting found a rule with quick's 4 tasks; with `--delta 0.005 --local-search-every 50000` 1 to 3
+seeds of 5 do).
 Prints search_quality's lines, and per seed seed_<s>_search_fitness (the shaped fitness of its best).
 Regression tasks only (scalar_linear).
 """

@@ -60,9 +60,11 @@ def test_the_evaluator_scores_suite_and_held_out_tasks_with_the_shaped_score():
 def test_prints_the_search_quality_figures_and_the_search_fitness():
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.shaped_fitness", "--config", "quick", "--seeds", "2", "--cpu-seconds", "1",
-         "--delta", "0.005"], cwd=REPO, capture_output=True, text=True, timeout=240, check=True)
+         "--delta", "0.005", "--local-search-every", "1000"], cwd=REPO, capture_output=True, text=True, timeout=240,
+        check=True)
     figures = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     assert figures["found"] in ("0/1", "1/1") and figures["delta"] == "0.005"
+    assert figures["local_search_every"] == "1000"
     assert float(figures["seed_2_search_fitness"]) > 0.25
     assert float(figures["evals_per_cpu_second"]) > 0
 
