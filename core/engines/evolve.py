@@ -42,6 +42,7 @@ from core.program import Instruction, Program
 log = logging.getLogger(__name__)
 
 RESTART_GAIN = 0.001
+CLIMBED_LIMIT = 10_000  # hashes of climbed programs remembered (the oldest are forgotten)
 
 
 class EvolveEngine(Engine):
@@ -70,7 +71,7 @@ class EvolveEngine(Engine):
         self._run_best = -math.inf  # the best of the current population's lineage since the last restart
         self._run_best_at = 0  # evaluations when it last gained RESTART_GAIN
         self._climbed_at = 0  # evaluations at the last local search
-        self._climbed: set[str] = set()  # hashes of the programs climbed from or to
+        self._climbed: dict[str, None] = {}  # hashes of the programs climbed from or to, oldest first
         self._instructions: list[Instruction] | None = None
 
     def population(self) -> list[tuple[Program, float]]:
@@ -152,16 +153,21 @@ class EvolveEngine(Engine):
         key = program_hash(program)
         if key in self._climbed or not math.isfinite(fitness):
             return
-        self._climbed.add(key)
+        self._remember_climbed(key)
         if self._instructions is None:
             self._instructions = every_instruction(self.generator)
         path, scored = climb(program, fitness, self.evaluator, self._instructions, self.random)
         self.evaluations += scored
         for program, fitness in path:
-            self._climbed.add(program_hash(program))
+            self._remember_climbed(program_hash(program))
             self._ring[self._head], self._fitness[self._head] = (program, fitness), fitness
             self._head = (self._head + 1) % len(self._ring)
             self.consider_best(program, fitness)
+
+    def _remember_climbed(self, key: str) -> None:
+        self._climbed[key] = None
+        if len(self._climbed) > CLIMBED_LIMIT:
+            del self._climbed[next(iter(self._climbed))]
 
     def _child(self, parent: Program) -> tuple[Program, tuple[int, list[int]] | None]:
         """A child and the arms that made it (operator, forms drawn), None when it is an unchanged copy."""
@@ -239,7 +245,7 @@ class EvolveEngine(Engine):
             "random_state": [version, list(internal), gauss],
             "form_credit": self.form_credit.state(),
             "operator_credit": self.operator_credit.state(),
-            "climbed": [self._climbed_at, sorted(self._climbed)],
+            "climbed": [self._climbed_at, list(self._climbed)],
         }
 
     def _restore_extra(self, state: dict[str, Any]) -> None:
@@ -256,5 +262,5 @@ class EvolveEngine(Engine):
         self.form_credit.restore(state["form_credit"])
         self.operator_credit.restore(state["operator_credit"])
         climbed_at, climbed = state.get("climbed", [0, []])
-        self._climbed_at, self._climbed = int(climbed_at), {str(key) for key in climbed}
+        self._climbed_at, self._climbed = int(climbed_at), dict.fromkeys(str(key) for key in climbed)
         self._reweight()

@@ -101,3 +101,11 @@ def _shaped(program):
     for phase in PHASES:
         setattr(shaped, phase, list(program.phase(phase)))
     return shaped
+
+
+def test_the_engine_remembers_a_bounded_number_of_climbed_programs(monkeypatch):
+    monkeypatch.setattr("core.engines.evolve.CLIMBED_LIMIT", 2)
+    engine = EvolveEngine(EngineParams(input_dim=DIM, pop_size=8, local_search_every=10, **SHAPE), size_fitness, seed=2)
+    for key in ("a", "b", "c"):
+        engine._remember_climbed(key)
+    assert list(engine._climbed) == ["b", "c"]
