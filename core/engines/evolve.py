@@ -156,7 +156,7 @@ class EvolveEngine(Engine):
         self._remember_climbed(key)
         if self._instructions is None:
             self._instructions = every_instruction(self.generator)
-        path, scored = climb(program, fitness, self.evaluator, self._instructions, self.random)
+        path, scored = climb(program, fitness, self.evaluator, self.generator, self._instructions, self.random)
         self.evaluations += scored
         for program, fitness in path:
             self._remember_climbed(program_hash(program))

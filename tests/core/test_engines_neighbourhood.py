@@ -9,7 +9,7 @@ import numpy as np
 from core.dsl import from_dsl, to_dsl
 from core.engines import EngineParams, EvolveEngine
 from core.engines.generator import ProgramGenerator
-from core.engines.neighbourhood import CONSTANT_GRID, Neighbourhood, climb, every_instruction
+from core.engines.neighbourhood import CONSTANT_GRID, Neighbourhood, ScaleEdits, climb, every_instruction
 from core.engines.search_fitness import CallableEvaluator
 from core.program import PHASES, Op, empty_program
 from tests.core.engines_support import size_fitness
@@ -72,8 +72,8 @@ def test_a_big_neighbourhood_is_sampled_without_repeats():
 def test_climb_moves_to_the_fittest_neighbour_until_none_is_fitter():
     start = _shaped(from_dsl(PROGRAM, DIM))
     evaluator = CallableEvaluator(size_fitness)  # more predict instructions, fewer learn ones
-    path, scored = climb(start, size_fitness(start), evaluator, every_instruction(generator("automl-zero-demo")),
-                         random.Random(1), steps=10)
+    demo = generator("automl-zero-demo")
+    path, scored = climb(start, size_fitness(start), evaluator, demo, every_instruction(demo), random.Random(1), steps=10)
     fitnesses = [fitness for _, fitness in path]
     assert fitnesses == sorted(set(fitnesses)) and fitnesses[-1] == 2.0  # predict full, learn empty
     final = path[-1][0]
@@ -109,3 +109,24 @@ def test_the_engine_remembers_a_bounded_number_of_climbed_programs(monkeypatch):
     for key in ("a", "b", "c"):
         engine._remember_climbed(key)
     assert list(engine._climbed) == ["b", "c"]
+
+
+def test_scale_edits_pair_a_fresh_constant_in_setup_with_a_scale_in_predict_or_learn():
+    program = _shaped(from_dsl(PROGRAM, DIM))
+    edits = ScaleEdits(program, generator("automl-zero-demo"))
+    # 4 scalars x 6 constants x 3 setup gaps x (3 + 5 predict/learn gaps) x 6 other registers (3 s, 3 v)
+    assert len(edits) == 4 * 6 * 3 * 8 * 6
+    texts = {to_dsl(edits[i]) for i in range(len(edits))}
+    scaled = PROGRAM.replace("# setup\n", "# setup\ns3 = 0.01\n").replace("s0 = dot(v1, v0)\n", "s0 = dot(v1, v0)\ns0 = s3 * s0\n")
+    assert to_dsl(_shaped(from_dsl(scaled, DIM))) in texts
+    assert len(ScaleEdits(program, _NoConst())) == 0
+
+
+class _NoConst:
+    """A generator whose op space has no scalar CONST: no scale edit is possible."""
+
+    forms = [form for form in generator().forms if form.op != Op.CONST]
+
+    @staticmethod
+    def registers(kind):
+        return generator().registers(kind)
