@@ -115,6 +115,11 @@ class TaskSet:
         ends = np.cumsum([len(task.y_val) for task in self.tasks]).tolist()
         self._val_slices = [slice(stop - len(task.y_val), stop) for stop, task in zip(ends, self.tasks)]
 
+    @property
+    def regression_labels(self) -> np.ndarray | None:
+        """The validation labels (tasks, rows) when every task is a regression task of one size, else None."""
+        return self._regression_labels
+
     def predict(self, program: Program, epochs: int = 1) -> list[np.ndarray | None]:
         """As `predict_tasks` on these tasks and seeds."""
         if self._batch is not None:

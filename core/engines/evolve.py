@@ -4,16 +4,17 @@ The loop is the aging evolution of `baseline` (tournament over a FIFO population
 oldest), with three injected pieces:
 - a generator (`core.engines.generator`): well-typed random instructions of the configured op space;
 - a mutator (`core.engines.mutator`): insert, remove, randomize instruction, randomize phase, alter param;
-- an evaluator (`core.engines.search_fitness`): the validator-agreeing search fitness with a hurdle and
-  functional equivalence cache, called once per batch of children.
+- an evaluator (`core.engines.search_fitness`): the search fitness (failed tasks counted, regression tasks
+  scored with the calibrated score of `core.engines.task_score`) with a hurdle and functional equivalence
+  cache, called once per batch of children.
 
 One `evolve_generation()` breeds and evaluates `batch_size` children from the current population, then
 ages them in. The first population mixes random programs (every phase full) and empty ones. A lineage whose
 best has not gained 0.001 for `restart_after` evaluations starts again from a fresh first population: how
 long a search takes to find a learning rule is heavy-tailed, so several short tries beat one long one.
-With `local_search_every`, every so many evaluations the population's best (once per program) climbs
-through its one-step neighbourhood (`core.engines.neighbourhood`), and each program on the way up joins the
-population as a child would.
+Every `local_search_every` evaluations the population's best (once per program) climbs through its one-step
+neighbourhood (`core.engines.neighbourhood`), and each program on the way up joins the population as a child
+would: evolution finds a rule that is nearly right, the climb finds the one instruction it lacks.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ class EvolveEngine(Engine):
         self.operator_credit = Credit(len(self.mutator.names))
         self._operator_cumulative = list(itertools.accumulate([1.0] * len(self.mutator.names)))
         self.evaluator = evaluator or evaluator_for(self.fitness_fn, combine=self.params.search_fitness,
-                                                    held_out_tasks=self.params.held_out_tasks)
+                                                    held_out_tasks=self.params.held_out_tasks,
+                                                    task_score=self.params.task_score,
+                                                    calibration=self.params.calibration)
         self._ring: list[tuple[Program, float]] = []
         self._fitness = np.empty(0)  # the ring's fitness values, for batched tournaments
         self._head = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from core.engines.search_fitness import COMBINE_MODES
+from core.engines.task_score import DEFAULT_CALIBRATION, TASK_SCORES
 from core.engines.typed_ops import OP_SPACES
 from core.program import Program, empty_program
 
@@ -37,11 +38,13 @@ class EngineParams:
     op_space: str = "all"  # typed forms drawn from: all, or the AutoML-Zero demo's six ops
     batch_size: int = 32  # children evaluated per generation; clipped to pop_size // 4 (at least 1)
     search_fitness: str = "median"  # median (validator's, -inf included) or mean (failed task = 0)
+    task_score: str = "calibrated"  # calibrated (credit up to a scale, regression suites) or validator
+    calibration: float = DEFAULT_CALIBRATION  # weight of the calibrated score's scale penalty; 0 = scale-free
     random_init_fraction: float = 0.5  # share of random (vs empty) programs in the first population
     held_out_tasks: int = 32  # tasks of the same family a child also scores on when it reaches the population's best
     restart_after: int = 200_000  # evaluations without a 0.001 gain of the run's best before a fresh population; 0 = never
     adaptive: bool = False  # learn form and operator weights from which children beat their parents
-    local_search_every: int = 0  # evaluations between steepest-ascent climbs from the population's best; 0 = never
+    local_search_every: int = 50_000  # evaluations between steepest-ascent climbs from the population's best; 0 = never
 
     def __post_init__(self) -> None:
         _require_range("input_dim", self.input_dim, 1, MAX_VECTOR_DIM)
@@ -65,6 +68,10 @@ class EngineParams:
         object.__setattr__(self, "batch_size", min(self.batch_size, max(1, self.pop_size // 4)))
         _require_choice("op_space", self.op_space, OP_SPACES)
         _require_choice("search_fitness", self.search_fitness, COMBINE_MODES)
+        _require_choice("task_score", self.task_score, TASK_SCORES)
+        if isinstance(self.calibration, bool) or not isinstance(self.calibration, (int, float)) \
+                or not 0.0 <= self.calibration <= 1.0:
+            raise ValueError(f"calibration must be a number in 0..1, got {self.calibration!r}")
         if not 0.0 <= float(self.random_init_fraction) <= 1.0:
             raise ValueError(f"random_init_fraction must be in 0..1, got {self.random_init_fraction}")
 

@@ -1,5 +1,5 @@
-"""The `evolve` engine's evaluator: a search fitness that agrees with the validator, a hurdle, and a
-functional equivalence cache.
+"""The `evolve` engine's evaluator: a search fitness that counts failed tasks as the validator does, a
+hurdle, and a functional equivalence cache.
 
 Per program, `fitness_many` does:
 1. run the program on the FEC probe (a few rows of the first suite task, algorithm.md §11 steps 1-2);
@@ -7,6 +7,8 @@ Per program, `fitness_many` does:
 3. look the probe's rounded errors up in an LRU cache of earlier programs (§11 step 3's trace);
 4. otherwise score the whole suite and combine the task scores with failed tasks counted, never dropped:
    `median` is the validator's median with -inf included (§7), `mean` averages with a failed task as 0;
+   each task is scored as the validator scores it, or (`task_score="calibrated"`, the engine's default) with
+   the calibrated score of `core.engines.task_score`, which gives credit to a prediction right up to a scale;
 5. generalisation check: a program whose suite fitness beats `check_above` (the engine passes its
    population's best) is scored on held-out tasks of the same family as well, and its fitness is the
    combination over suite and held-out tasks together. With `rising_bar` (a first population, which has
@@ -26,7 +28,10 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from core.engines.held_out import held_out_seeds, held_out_specs
+from core.engines.task_score import DEFAULT_CALIBRATION, TASK_SCORES, calibrated_scores
 from core.evaluate import TaskSet
 from core.fec import PROBE_EVAL_SEED, probe_task, probe_traces
 from core.program import Program
@@ -52,9 +57,12 @@ class SuiteEvaluator:
 
     def __init__(self, tasks: Sequence[TaskData], eval_seeds: Sequence[int], *, probe: TaskData | None = None,
                  cache_size: int = DEFAULT_CACHE_SIZE, combine: str = "median", evaluator: str | None = None,
-                 held_out: Sequence[TaskData] = (), held_out_seeds: Sequence[int] = ()) -> None:
+                 held_out: Sequence[TaskData] = (), held_out_seeds: Sequence[int] = (),
+                 task_score: str = "validator", calibration: float = DEFAULT_CALIBRATION) -> None:
         if combine not in COMBINE_MODES:
             raise ValueError(f"search fitness must be one of {', '.join(COMBINE_MODES)}, not {combine!r}")
+        if task_score not in TASK_SCORES:
+            raise ValueError(f"task score must be one of {', '.join(TASK_SCORES)}, not {task_score!r}")
         if not tasks:
             raise ValueError("the search fitness needs at least one task")
         if len(held_out) != len(held_out_seeds):
@@ -67,6 +75,9 @@ class SuiteEvaluator:
         self._probe_set = TaskSet([self.probe], [PROBE_EVAL_SEED], evaluator)
         self._regression = self.probe.kind == REGRESSION
         self.combine = combine
+        # the calibrated score needs one label array for the whole suite (equal-size regression tasks)
+        labels = self.suite.regression_labels if task_score == "calibrated" else None
+        self._calibrated = None if labels is None else (labels, float(calibration))
         self.cache_size = max(0, int(cache_size))
         self._cache: OrderedDict[bytes, float] = OrderedDict()
         self.evaluations = self.hurdle_failures = self.cache_hits = self.suite_runs = self.checks = 0
@@ -130,9 +141,17 @@ class SuiteEvaluator:
         return [combine_scores(suite + extra, self.combine) for suite, extra in zip(scores, held_out)]
 
     def task_scores(self, programs: list[Program], tasks: slice) -> list[list[float]]:
-        """Each program's score on each task of `tasks` (a slice of the suite): the validator's (§7). Other
-        search fitnesses override this (`benchmarks.shaped_fitness`)."""
-        return self.suite.scores_many(programs, tasks=tasks)
+        """Each program's score on each task of `tasks` (a slice of the suite): the validator's (§7) or the
+        calibrated one."""
+        if self._calibrated is None:
+            return self.suite.scores_many(programs, tasks=tasks)
+        labels, weight = self._calibrated
+        begin, end, _ = tasks.indices(len(labels))
+        if end <= begin:
+            return [[] for _ in programs]
+        preds, ran = self.suite.run_many(programs, tasks=slice(begin, end))
+        scores = calibrated_scores(preds.reshape(len(programs), len(labels), -1)[:, begin:end], labels[begin:end], weight)
+        return np.where(ran[:, begin:end], scores, -np.inf).tolist()
 
     def fitness(self, program: Program) -> float:
         return self.fitness_many([program])[0]
