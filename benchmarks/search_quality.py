@@ -1,11 +1,13 @@
 """Search quality: does an engine find a learning algorithm, and how fast (issue 11's benchmark contract).
 
     python -m benchmarks.search_quality [--engine NAME] --config automl-zero-demo|quick --seeds 1,2,3 \\
-        --cpu-seconds N [--feature-dim F] [--task-count D]
+        --cpu-seconds N [--feature-dim F] [--task-count D] [--param NAME=VALUE ...]
 
 Runs one search per seed, one after another in this process, each for N CPU seconds of this process (not
 wall time), with the engine built exactly as a miner builds it (`make_engine` on the miner fitness of
-algorithm.md §11). Whenever the engine's best program changes it is re-scored the way a validator scores
+algorithm.md §11); `--param` overrides one engine parameter (`core.engines.params.EngineParams`, e.g.
+`--param local_search_every=0 --param task_score=validator` for the `evolve` engine without its local search
+and calibrated score). Whenever the engine's best program changes it is re-scored the way a validator scores
 it (printed, parsed leniently, median with -inf of the task scores, §7) on 100 scalar_linear tasks of the
 same data sizes and feature dimension that the miner suite never contains; the time spent re-scoring is not
 charged to the search. A seed has *found* a learning rule when that re-score reaches 0.99; its search stops
@@ -77,9 +79,28 @@ def engine_setup(config: QualityConfig, feature_dim: int, task_count: int, **ove
     return params, fitness_fn
 
 
-def build_engine(engine: str, config: QualityConfig, feature_dim: int, task_count: int, seed: int):
-    params, fitness_fn = engine_setup(config, feature_dim, task_count)
+def build_engine(engine: str, config: QualityConfig, feature_dim: int, task_count: int, seed: int, **overrides):
+    params, fitness_fn = engine_setup(config, feature_dim, task_count, **overrides)
     return make_engine(engine, params, fitness_fn, seed=seed)
+
+
+def parse_param(text: str) -> tuple[str, object]:
+    """`NAME=VALUE` for an engine parameter, VALUE read as the type of the parameter's default."""
+    name, _, value = text.partition("=")
+    defaults = EngineParams().to_dict()
+    if name not in defaults or not value:
+        raise argparse.ArgumentTypeError(f"--param takes NAME=VALUE with NAME one of {', '.join(defaults)}, "
+                                         f"not {text!r}")
+    kind = type(defaults[name])
+    try:
+        if kind is bool:
+            if value not in ("true", "false"):
+                raise ValueError(value)
+            return name, value == "true"
+        return name, kind(value)
+    except ValueError:
+        wanted = {int: "an integer", float: "a number", bool: "true or false"}.get(kind, "a word")
+        raise argparse.ArgumentTypeError(f"--param {name} takes {wanted}, not {value!r}") from None
 
 
 class UnseenScorer:
@@ -166,16 +187,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-seconds", type=positive(float), required=True, help="search CPU seconds per seed")
     parser.add_argument("--feature-dim", type=positive(int), default=None, help="default: the config's (4)")
     parser.add_argument("--task-count", type=positive(int), default=None, help="miner suite size; default: the config's")
+    parser.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
+                        help="override one engine parameter (a field of core.engines.params.EngineParams, e.g. "
+                             "local_search_every=0); repeat for more")
     args = parser.parse_args(argv)
     config = CONFIGS[args.config]
     feature_dim = args.feature_dim or config.feature_dim
     task_count = args.task_count or config.task_count
+    overrides = dict(args.param)
+    try:
+        engine_setup(config, feature_dim, task_count, **overrides)
+    except ValueError as error:
+        parser.error(str(error))
     scorer = UnseenScorer(feature_dim)
     report({"engine": args.engine, "config": args.config, "feature_dim": feature_dim, "task_count": task_count,
-            "cpu_seconds": args.cpu_seconds})
+            "cpu_seconds": args.cpu_seconds, **{f"param_{name}": value for name, value in overrides.items()}})
     results = []
     for seed in args.seeds:
-        engine = build_engine(args.engine, config, feature_dim, task_count, seed)
+        engine = build_engine(args.engine, config, feature_dim, task_count, seed, **overrides)
         results.append(run_seed(engine, scorer, args.cpu_seconds))
         report(seed_lines(results[-1]))
     report(summary(results))

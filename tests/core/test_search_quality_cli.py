@@ -26,3 +26,19 @@ def test_an_unknown_engine_is_one_usage_line():
     done = subprocess.run([sys.executable, "-m", "benchmarks.search_quality", "--engine", "nope"],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "nope" in done.stderr
+
+
+def test_an_engine_parameter_can_be_overridden_and_a_bad_one_is_one_usage_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.search_quality", "--config", "quick", "--seeds", "2", "--cpu-seconds", "1",
+         "--param", "local_search_every=1000", "--param", "task_score=validator"],
+        cwd=REPO, capture_output=True, text=True, timeout=240, check=True)
+    figures = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    assert figures["param_local_search_every"] == "1000" and figures["param_task_score"] == "validator"
+    assert float(figures["evals_per_cpu_second"]) > 0
+    for bad in ("nope=1", "local_search_every=often", "task_score=scale-free"):
+        refused = subprocess.run([sys.executable, "-m", "benchmarks.search_quality", "--config", "quick",
+                                  "--cpu-seconds", "1", "--param", bad], cwd=REPO, capture_output=True, text=True,
+                                 timeout=60)
+        assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, bad
+        assert bad.split("=")[0] in refused.stderr
