@@ -133,13 +133,16 @@ class SeedResult:
 
 def charged_search(engine, cpu_seconds: float, on_new_best: Callable[[Program], bool] | None = None) -> tuple[float, bool]:
     """Evolve generations until `cpu_seconds` CPU seconds of this process are charged to the search, or until
-    `on_new_best(best)` (called, uncharged, whenever the best program changes) returns True.
-    Returns (charged CPU seconds, whether on_new_best stopped it)."""
+    `on_new_best(best)` (called, uncharged, whenever the best program changes) returns True. What the
+    generation that crosses the budget finds is not looked at (a generation with a local search takes
+    seconds). Returns (charged CPU seconds, whether on_new_best stopped it)."""
     charged, last_best = 0.0, None
     while charged < cpu_seconds:
         started = time.process_time()
         engine.evolve_generation()
         charged += time.process_time() - started
+        if charged > cpu_seconds:
+            break
         if on_new_best is not None and engine.best_program is not last_best:
             last_best = engine.best_program
             if on_new_best(last_best):
