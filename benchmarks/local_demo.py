@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if shutil.which("tmux") is None:
         parser.error("tmux is not installed")
-    with tempfile.TemporaryDirectory(prefix="bitsota-demo-") as tmp:
+    # the submitter may still be writing its last status as it stops after the TUI has quit
+    with tempfile.TemporaryDirectory(prefix="bitsota-demo-", ignore_cleanup_errors=True) as tmp:
         home = Path(tmp)
         _, events = run_demo(home, args.minutes)
         if args.keep_dir:
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 source = home / ".bitsota" / part
                 if source.is_dir():
                     shutil.copytree(source, args.keep_dir / part, dirs_exist_ok=True)
-    report(events)
+        report(events)
     return 0
 
 
