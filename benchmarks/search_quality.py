@@ -71,12 +71,16 @@ CONFIGS = {
 
 def engine_setup(config: QualityConfig, feature_dim: int, task_count: int, **overrides) -> tuple[EngineParams, SuiteFitness]:
     """The engine parameters (with `overrides`) and miner fitness function of a config."""
+    params = engine_params(config, feature_dim, **overrides)
     fitness_fn = miner_fitness("scalar_linear", feature_dim, task_count, 0, train_examples=EXAMPLES,
                                val_examples=EXAMPLES, fec_cache_size=100_000,
                                fec_train_examples=config.fec_examples, fec_valid_examples=config.fec_examples)
-    params = EngineParams(input_dim=feature_dim, pop_size=config.pop_size, tournament_size=10, mutation_prob=0.9,
-                          op_space=config.op_space, **{**DEMO_SHAPE, **overrides})
     return params, fitness_fn
+
+
+def engine_params(config: QualityConfig, feature_dim: int, **overrides) -> EngineParams:
+    return EngineParams(input_dim=feature_dim, pop_size=config.pop_size, tournament_size=10, mutation_prob=0.9,
+                        op_space=config.op_space, **{**DEMO_SHAPE, **overrides})
 
 
 def build_engine(engine: str, config: QualityConfig, feature_dim: int, task_count: int, seed: int, **overrides):
@@ -199,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     task_count = args.task_count or config.task_count
     overrides = dict(args.param)
     try:
-        engine_setup(config, feature_dim, task_count, **overrides)
+        engine_params(config, feature_dim, **overrides)  # a bad value stops here, before any search
     except ValueError as error:
         parser.error(str(error))
     scorer = UnseenScorer(feature_dim)
